@@ -1,0 +1,128 @@
+/**
+ * Typed errors. Every error vtok throws on purpose is a VtokError with a stable `code`, so callers
+ * can branch on it, and a message that says what was expected and what came.
+ */
+export type VtokErrorCode =
+  | 'SHAPE'
+  | 'DTYPE'
+  | 'VALUE'
+  | 'STATE_DICT'
+  | 'SAFETENSORS'
+  | 'UNKNOWN_PLUGIN'
+  | 'BACKEND_UNAVAILABLE'
+  | 'TOKEN_SPACE_MISMATCH'
+  | 'ABORTED'
+  | 'CONFIG';
+
+export class VtokError extends Error {
+  readonly code: VtokErrorCode;
+  constructor(code: VtokErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A tensor had the wrong rank or size. */
+export class ShapeError extends VtokError {
+  constructor(message: string) {
+    super('SHAPE', message);
+  }
+}
+
+/** A tensor had the wrong dtype (e.g. int32 where float32 is needed). */
+export class DTypeError extends VtokError {
+  constructor(message: string) {
+    super('DTYPE', message);
+  }
+}
+
+/** Values out of the allowed range: NaN/Inf, token ids >= vocabulary size, negative steps... */
+export class ValueError extends VtokError {
+  constructor(message: string) {
+    super('VALUE', message);
+  }
+}
+
+/** A config that cannot be used as given. */
+export class ConfigError extends VtokError {
+  constructor(message: string) {
+    super('CONFIG', message);
+  }
+}
+
+export interface StateDictProblems {
+  missing: string[];
+  unexpected: string[];
+  mismatched: { name: string; expected: number[]; got: number[] }[];
+}
+
+/** Loading a state dict found missing, unexpected or mis-shaped tensors; all of them are listed. */
+export class StateDictError extends VtokError {
+  readonly problems: StateDictProblems;
+  constructor(problems: StateDictProblems, context = 'state dict') {
+    super('STATE_DICT', StateDictError.describe(problems, context));
+    this.problems = problems;
+  }
+  private static describe(p: StateDictProblems, context: string): string {
+    const lines = [`${context} does not match the model:`];
+    const list = (title: string, names: string[]) => {
+      if (names.length) lines.push(`  ${title} (${names.length}): ${names.join(', ')}`);
+    };
+    list('missing', p.missing);
+    list('unexpected', p.unexpected);
+    if (p.mismatched.length) {
+      lines.push(`  mis-shaped (${p.mismatched.length}):`);
+      for (const m of p.mismatched) lines.push(`    ${m.name}: expected [${m.expected}], got [${m.got}]`);
+    }
+    return lines.join('\n');
+  }
+}
+
+/** A safetensors file is malformed; nothing past the buffer was read. */
+export class SafetensorsError extends VtokError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SAFETENSORS', message, options);
+  }
+}
+
+/** A registry was asked for a name it does not hold. */
+export class UnknownPluginError extends VtokError {
+  readonly kind: string;
+  readonly requested: string;
+  readonly known: string[];
+  constructor(kind: string, requested: string, known: string[]) {
+    super(
+      'UNKNOWN_PLUGIN',
+      `unknown ${kind} "${requested}"; registered ${kind}s: ${known.length ? known.map((k) => `"${k}"`).join(', ') : '(none)'}`,
+    );
+    this.kind = kind;
+    this.requested = requested;
+    this.known = known;
+  }
+}
+
+/** A backend cannot run here; `install` holds the command that would fix it, when there is one. */
+export class BackendUnavailableError extends VtokError {
+  readonly backend: string;
+  readonly install?: string;
+  constructor(backend: string, reason: string, install?: string, options?: { cause?: unknown }) {
+    super('BACKEND_UNAVAILABLE', `backend "${backend}" is not available: ${reason}${install ? `\n  install it with: ${install}` : ''}`, options);
+    this.backend = backend;
+    this.install = install;
+  }
+}
+
+/** A tokenizer and a generator (or two token tensors) disagree on the token space. */
+export class TokenSpaceMismatchError extends VtokError {
+  constructor(message: string) {
+    super('TOKEN_SPACE_MISMATCH', message);
+  }
+}
+
+/** An operation was stopped through its AbortSignal. */
+export class AbortError extends VtokError {
+  constructor(message = 'the operation was aborted') {
+    super('ABORTED', message);
+  }
+}

@@ -1,0 +1,11 @@
+export * from './errors';
+export * from './contracts';
+export * from './progress';
+export * from './module';
+export * from './registry';
+export * from './pipeline';
+export * from './random';
+export * from './backend/cpu';
+export * from './backend/select';
+export { hostCpuDescription } from './backend/host';
+// layers, ops and safetensors are added below as they land
