@@ -9,3 +9,4 @@ export * from './backend/cpu';
 export * from './backend/select';
 export { hostCpuDescription } from './backend/host';
 // layers, ops and safetensors are added below as they land
+export * from './safetensors';

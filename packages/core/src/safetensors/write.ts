@@ -1,0 +1,147 @@
+/**
+ * Writing safetensors: float32 -> F32, int32 -> I32, bool -> BOOL. The layout is the reference
+ * implementation's: tensors sorted by dtype (larger alignment first), then by name; `__metadata__`
+ * first in the header (omitted when empty; its keys sorted here, where the reference leaves them in
+ * hash order); compact JSON padded with spaces so 8 + N is a multiple of 8. The output depends only on
+ * names, dtypes, shapes, values and metadata, so write -> read -> write is byte-identical.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { SafetensorsError } from '../errors';
+import { SAFETENSORS_DTYPE_BITS, WRITTEN_DTYPES, dtypeRank, type RawDtype, type SafetensorsDtype } from './dtypes';
+import { LITTLE_ENDIAN } from './decode';
+import { compareNames, quote } from './header';
+import type { RawTensorInput } from './types';
+
+type Writable = tf.Tensor | RawTensorInput;
+
+interface Planned {
+  name: string;
+  source: Writable;
+  dtype: RawDtype;
+  stDtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function isTensor(value: Writable): value is tf.Tensor {
+  return typeof (value as tf.Tensor).data === 'function';
+}
+
+function checkName(name: string, what: string): void {
+  if (LONE_SURROGATE.test(name)) throw new SafetensorsError(`${what} ${quote(name)} is not well-formed Unicode (lone surrogate)`);
+}
+
+function plan(tensors: Record<string, Writable>): { entries: Planned[]; dataLength: number } {
+  if (typeof tensors !== 'object' || tensors === null) throw new SafetensorsError('writeSafetensors expects an object of named tensors');
+  const entries: Planned[] = [];
+  for (const [name, value] of Object.entries(tensors)) {
+    if (name === '__metadata__') throw new SafetensorsError('a tensor cannot be named "__metadata__" (the key is reserved for metadata)');
+    checkName(name, 'tensor name');
+    if (typeof value !== 'object' || value === null) throw new SafetensorsError(`tensor ${quote(name)} is not a tensor`);
+    const dtype = value.dtype as string;
+    if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') {
+      throw new SafetensorsError(`tensor ${quote(name)} has dtype ${dtype}; only float32, int32 and bool can be written`);
+    }
+    const shape = Array.from(value.shape);
+    let size = 1;
+    for (const d of shape) {
+      if (!Number.isSafeInteger(d) || d < 0) throw new SafetensorsError(`tensor ${quote(name)} has an invalid shape [${shape.join(', ')}]`);
+      size *= d;
+    }
+    if (isTensor(value)) {
+      if (value.isDisposed) throw new SafetensorsError(`tensor ${quote(name)} is disposed`);
+    } else {
+      const expected = dtype === 'float32' ? Float32Array : dtype === 'int32' ? Int32Array : Uint8Array;
+      if (!(value.data instanceof expected)) {
+        throw new SafetensorsError(`tensor ${quote(name)}: a ${dtype} RawTensor needs its data in a ${expected.name}`);
+      }
+      if (value.data.length !== size) {
+        throw new SafetensorsError(`tensor ${quote(name)}: shape [${shape.join(', ')}] has ${size} elements but data has ${value.data.length}`);
+      }
+    }
+    const stDtype = WRITTEN_DTYPES[dtype];
+    entries.push({ name, source: value, dtype, stDtype, shape, begin: 0, end: (size * SAFETENSORS_DTYPE_BITS[stDtype]) / 8 });
+  }
+  entries.sort((a, b) => dtypeRank(b.stDtype) - dtypeRank(a.stDtype) || compareNames(a.name, b.name));
+  let offset = 0;
+  for (const e of entries) {
+    const length = e.end;
+    e.begin = offset;
+    e.end = offset + length;
+    offset = e.end;
+  }
+  return { entries, dataLength: offset };
+}
+
+function headerJson(entries: Planned[], metadata: Record<string, string> | undefined): string {
+  const parts: string[] = [];
+  if (metadata !== undefined) {
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+      throw new SafetensorsError('metadata must be an object of string -> string');
+    }
+    const keys = Object.keys(metadata).sort(compareNames);
+    for (const key of keys) {
+      checkName(key, 'metadata key');
+      const value = metadata[key];
+      if (typeof value !== 'string') throw new SafetensorsError(`metadata ${quote(key)} must be a string, got ${typeof value}`);
+      checkName(value, `metadata value of ${quote(key)}:`);
+    }
+    if (keys.length > 0) {
+      parts.push(`"__metadata__":{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`);
+    }
+  }
+  for (const e of entries) {
+    parts.push(`${JSON.stringify(e.name)}:{"dtype":"${e.stDtype}","shape":[${e.shape.join(',')}],"data_offsets":[${e.begin},${e.end}]}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+function copyInto(out: Uint8Array, at: number, data: Float32Array | Int32Array | Uint8Array, dtype: RawDtype): void {
+  if (dtype === 'bool') {
+    for (let i = 0; i < data.length; i++) out[at + i] = data[i] !== 0 ? 1 : 0;
+    return;
+  }
+  if (LITTLE_ENDIAN) {
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+    return;
+  }
+  const dv = new DataView(out.buffer, out.byteOffset + at, data.length * 4);
+  for (let i = 0; i < data.length; i++) {
+    if (dtype === 'float32') dv.setFloat32(i * 4, data[i], true);
+    else dv.setInt32(i * 4, data[i], true);
+  }
+}
+
+/**
+ * Serialises tensors (tf.Tensors or RawTensors) and string metadata to safetensors bytes. tf.Tensors are
+ * read back with async `data()`, one at a time, and are not disposed.
+ */
+export async function writeSafetensors(tensors: Record<string, tf.Tensor | RawTensorInput>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
+  const { entries, dataLength } = plan(tensors);
+  const header = new TextEncoder().encode(headerJson(entries, metadata));
+  const n = Math.ceil(header.byteLength / 8) * 8;
+  const out = new Uint8Array(8 + n + dataLength);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
+  out.set(header, 8);
+  out.fill(0x20, 8 + header.byteLength, 8 + n);
+  for (const e of entries) {
+    let data: Float32Array | Int32Array | Uint8Array;
+    if (isTensor(e.source)) {
+      const values = await e.source.data();
+      if (!(values instanceof Float32Array || values instanceof Int32Array || values instanceof Uint8Array)) {
+        throw new SafetensorsError(`tensor ${quote(e.name)}: unexpected data type from the backend`);
+      }
+      data = values;
+    } else {
+      data = e.source.data;
+    }
+    if (data.length * (SAFETENSORS_DTYPE_BITS[e.stDtype] / 8) !== e.end - e.begin) {
+      throw new SafetensorsError(`tensor ${quote(e.name)}: the backend returned ${data.length} values for shape [${e.shape.join(', ')}]`);
+    }
+    copyInto(out, 8 + n + e.begin, data, e.dtype);
+  }
+  return out;
+}
