@@ -10,3 +10,5 @@ export * from './backend/select';
 export { hostCpuDescription } from './backend/host';
 // layers, ops and safetensors are added below as they land
 export * from './safetensors';
+export * from './ops';
+export * from './layers';

@@ -1,0 +1,28 @@
+/**
+ * PyTorch's default initialisations, drawn from a SeededRandom on the CPU so a seeded model is the
+ * same on every backend. Without an rng each layer draws its own seed (like an unseeded torch run).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { SeededRandom } from '../random';
+
+export function resolveRng(rng?: SeededRandom): SeededRandom {
+  return rng ?? new SeededRandom(Math.floor(Math.random() * 2 ** 32));
+}
+
+/** U(−bound, bound) as a float32 tensor. */
+export function uniformInit(rng: SeededRandom, shape: number[], bound: number): tf.Tensor {
+  return rng.uniform(shape, -bound, bound);
+}
+
+/**
+ * Bound of torch's default Linear/Conv init: kaiming_uniform_(a=√5) gives
+ * gain·√(3/fan_in) = √(1/3)·√(3/fan_in) = 1/√fan_in, and the bias uses the same bound.
+ */
+export function torchDefaultBound(fanIn: number): number {
+  return fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+}
+
+/** Bound of xavier_uniform_: √(6/(fan_in + fan_out)). */
+export function xavierUniformBound(fanIn: number, fanOut: number): number {
+  return Math.sqrt(6 / (fanIn + fanOut));
+}

@@ -1,0 +1,21 @@
+// Composite ops over tfjs-core: they run on every backend and differentiate through their parts.
+export { gelu, silu } from './activations';
+export { layerNorm, groupNorm } from './norm';
+export { scaledDotProductAttention, type AttentionOptions } from './attention';
+export {
+  depthToSpace2d,
+  spaceToDepth2d,
+  depthToSpace3d,
+  spaceToDepth3d,
+  type ChannelOrder,
+  type DepthToSpaceOptions,
+} from './depth-to-space';
+export { straightThrough, stopGradient } from './gradient';
+export {
+  conv2dTorch,
+  causalConv3d,
+  resolvePadding2d,
+  type Conv2dOptions,
+  type CausalConv3dOptions,
+  type Padding2d,
+} from './conv';
