@@ -1,3 +1,4 @@
+import './gradients';
 export * from './errors';
 export * from './contracts';
 export * from './progress';
@@ -8,7 +9,7 @@ export * from './random';
 export * from './backend/cpu';
 export * from './backend/select';
 export { hostCpuDescription } from './backend/host';
-// layers, ops and safetensors are added below as they land
+
 export * from './safetensors';
 export * from './ops';
 export * from './layers';

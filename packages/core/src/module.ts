@@ -1,3 +1,5 @@
+// Gradients of tfjs-core's own kernels, needed to train any layer (see ./gradients.ts).
+import './gradients';
 /**
  * A small module system in the spirit of torch.nn.Module: parameters and child modules have names,
  * and the dotted path of a parameter (`blocks.3.attn.in_proj_weight`) is its state-dict key, so a

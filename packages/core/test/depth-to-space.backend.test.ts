@@ -1,7 +1,6 @@
 // Depth-to-space / space-to-depth, 2D and 3D, both channel orders, against index-formula references.
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core's Node bundle registers no gradients (the union package @tensorflow/tfjs does).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+
 import { beforeAll, describe, expect, it } from 'vitest';
 import { forceGpuKernels } from './helpers/gpu';
 import { depthToSpace2d, depthToSpace3d, spaceToDepth2d, spaceToDepth3d } from '../src/ops';

@@ -1,8 +1,7 @@
 // Layers (Modules) against the float64 reference: forward, gradients wrt every parameter and input,
 // state-dict names, and no leaked tensors.
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core's Node bundle registers no gradients (the union package @tensorflow/tfjs does).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+
 import { beforeAll, describe, expect, it } from 'vitest';
 import { forceGpuKernels } from './helpers/gpu';
 import {

@@ -1,7 +1,6 @@
 // Composite ops against the float64 reference (forward and gradients) on the active backend.
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core's Node bundle registers no gradients (the union package @tensorflow/tfjs does).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+
 import { beforeAll, describe, expect, it } from 'vitest';
 import { forceGpuKernels } from './helpers/gpu';
 import {

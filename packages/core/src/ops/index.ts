@@ -1,3 +1,5 @@
+// Gradients of tfjs-core's own kernels, needed by every op here (see ../gradients.ts).
+import '../gradients';
 // Composite ops over tfjs-core: they run on every backend and differentiate through their parts.
 export { gelu, silu } from './activations';
 export { layerNorm, groupNorm } from './norm';
