@@ -17,8 +17,19 @@ export function webgpuTestEnvironment(): {
   const hasVulkanDriver = existsSync(icd) || existsSync('/usr/share/vulkan/icd.d') || existsSync('/etc/vulkan/icd.d');
   const env: Record<string, string> = { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() };
   if (existsSync(icd)) env.VK_ICD_FILENAMES = icd;
-  const ok = hasVulkanDriver;
-  const reason = ok ? undefined : `no Vulkan driver found (install Debian's "chromium" package for SwiftShader, or a GPU driver)`;
+  // Dawn also needs the Vulkan loader (libvulkan.so.1, Debian's libvulkan1). Where the system has
+  // none, Debian's chromium ships one next to SwiftShader: the worker processes get it through
+  // LD_LIBRARY_PATH (read at process start, so it must be in the project's env, not set later).
+  const loaderDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
+  const ldPath = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
+  const hasLoader = [...ldPath, ...loaderDirs].some((d) => existsSync(`${d}/libvulkan.so.1`));
+  if (!hasLoader && existsSync('/usr/lib/chromium/libvulkan.so.1')) env.LD_LIBRARY_PATH = ['/usr/lib/chromium', ...ldPath].join(':');
+  const ok = hasVulkanDriver && (hasLoader || env.LD_LIBRARY_PATH != null);
+  const reason = ok
+    ? undefined
+    : hasVulkanDriver
+      ? 'no Vulkan loader libvulkan.so.1 found (apt-get install libvulkan1, or Debian\'s "chromium" package, which ships one)'
+      : `no Vulkan driver found (install Debian's "chromium" package for SwiftShader, or a GPU driver)`;
   if (!ok && process.env.VTOK_REQUIRE_WEBGPU === '1') {
     throw new Error(`VTOK_REQUIRE_WEBGPU=1 but WebGPU cannot be tested: ${reason}`);
   }

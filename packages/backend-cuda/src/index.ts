@@ -1,0 +1,1 @@
+export { cuda, explainLoadFailure, cudaInstall, cudaRequirements, tfjsNodeGpuPackage, type CudaOptions, type CudaBackend } from './cuda';

@@ -1,0 +1,10 @@
+export { wasm, nodeWasmFolder, type WasmOptions, type WasmBackend, type WasmBinaryName } from './wasm';
+export {
+  fillMissingWasmKernels,
+  missingWasmKernels,
+  cpuFallbackKernels,
+  cpuFallbackLiveTensors,
+  unfillableWasmKernels,
+  brokenWasmKernels,
+  type WasmKernelFill,
+} from './fallback';

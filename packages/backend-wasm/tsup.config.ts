@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+  // import.meta.url in the CJS build (used to find the .wasm files in Node).
+  shims: true,
+  // tfjs must stay external: one engine per process, shared with the user's own tfjs imports.
+  external: [/^@tensorflow\//, /^@vtok\//],
+});
