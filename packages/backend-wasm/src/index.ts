@@ -8,3 +8,4 @@ export {
   brokenWasmKernels,
   type WasmKernelFill,
 } from './fallback';
+export { patchWasmFusedMatMul } from './fused-matmul';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, hostCpuDescription, type Backend, type BackendAvailability } from '@vtok/core';
 import { fillMissingWasmKernels, type WasmKernelFill } from './fallback';
+import { patchWasmFusedMatMul } from './fused-matmul';
 
 /** The three binaries tfjs-wasm chooses from (plain, SIMD, SIMD + threads). */
 export type WasmBinaryName = 'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm';
@@ -86,6 +87,8 @@ export function wasm(options: WasmOptions = {}): WasmBackend {
         if (options.threads != null) tfwasm.setThreadsCount(options.threads);
       }
       if (options.fillMissingKernels !== false) fill = fillMissingWasmKernels();
+      // Correctness, not optional: tfjs-wasm's fused matMul mishandles bias with transposed operands.
+      patchWasmFusedMatMul();
       if (!(await tf.setBackend('wasm'))) {
         const where = options.wasmPaths ?? wasmFolder ?? 'next to the bundled script';
         throw new BackendUnavailableError(

@@ -1,3 +1,3 @@
-export { webgpu, describeAdapter, installWebGPUForNode, type WebGPUOptions, type WebGPUBackendPlugin } from './webgpu';
+export { webgpu, describeAdapter, isSoftwareAdapter, installWebGPUForNode, type WebGPUOptions, type WebGPUBackendPlugin } from './webgpu';
 export { diagnoseVulkan, debianSwiftShaderIcd, debianChromiumLibDir, type VulkanDiagnosis } from './diagnose';
 export type { GpuLike, GpuAdapterLike, GpuAdapterInfoLike } from './gpu-types';

@@ -98,8 +98,14 @@ export function describeAdapter(info: GpuAdapterInfoLike): string {
     if (v && !parts.includes(v)) parts.push(v);
   }
   let text = parts.length ? parts.join(' ') : 'WebGPU adapter (it gives no description)';
-  if (info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(text)) text += ' (software fallback adapter: for correctness, not speed)';
+  if (isSoftwareAdapter(info)) text += ' (software fallback adapter: for correctness, not speed)';
   return text;
+}
+
+/** SwiftShader, llvmpipe, lavapipe: GPUs emulated on the CPU. */
+export function isSoftwareAdapter(info: GpuAdapterInfoLike): boolean {
+  const text = [info.vendor, info.architecture, info.device, info.description].join(' ');
+  return Boolean(info.isFallbackAdapter) || /swiftshader|llvmpipe|lavapipe/i.test(text);
 }
 
 const notableFeatures = ['shader-f16', 'timestamp-query', 'subgroups', 'bgra8unorm-storage'];
@@ -167,7 +173,9 @@ export function webgpu(options: WebGPUOptions = {}): WebGPUBackendPlugin {
     options,
     async isAvailable() {
       const r = await resolve();
-      return r.ok ? { ok: true } : r;
+      if (!r.ok) return r;
+      const info = await adapterInfo(r.adapter);
+      return isSoftwareAdapter(info) ? { ok: true, softwareOnly: `only a software adapter is present (${describeAdapter(info)})` } : { ok: true };
     },
     async activate() {
       const existing = tf.engine().registry.webgpu as (tf.KernelBackend & { adapterInfo?: GpuAdapterInfoLike; device?: { features?: Iterable<string> } }) | undefined;

@@ -78,7 +78,16 @@ export interface Generator {
   dispose(): void;
 }
 
-export type BackendAvailability = { ok: true } | { ok: false; reason: string; install?: string };
+export type BackendAvailability =
+  | {
+      ok: true;
+      /**
+       * Set when the backend works only through a software emulation (e.g. WebGPU on SwiftShader): it is
+       * correct but slower than a CPU backend, so automatic selection takes it only when nothing else works.
+       */
+      softwareOnly?: string;
+    }
+  | { ok: false; reason: string; install?: string };
 
 /** What actually runs after selection, and why each backend tried before it was not taken. */
 export interface BackendInfo {

@@ -181,3 +181,31 @@ describe('probeBackends', () => {
     expect(cudaFake.activations).toBe(0);
   });
 });
+
+describe('useBackend with a software-only backend (WebGPU on SwiftShader)', () => {
+  const swiftshader = { ok: true as const, softwareOnly: 'only a software adapter is present (SwiftShader)' };
+
+  it('auto and lists take it last: a working CPU backend wins, and the reason is reported', async () => {
+    const webgpu = fake('webgpu', swiftshader);
+    const wasm = fake('wasm');
+    const { importPackage } = packages({ cuda: 'missing', webgpu, wasm });
+    const info = await useBackend('auto', { importPackage, ignoreEnv: true });
+    expect(info.name).toBe('wasm');
+    expect(webgpu.activations).toBe(0);
+    const note = info.reasonsOthersFailed.find((r) => r.name === 'webgpu');
+    expect(note?.reason).toMatch(/software adapter.*slower than wasm.*select it by name/);
+
+    const fromList = await useBackend([fake('webgpu', swiftshader), fake('wasm')], { ignoreEnv: true });
+    expect(fromList.name).toBe('wasm');
+  });
+
+  it('is used when nothing else works, and when chosen by name', async () => {
+    const webgpu = fake('webgpu', swiftshader);
+    const info = await useBackend([webgpu, fake('wasm', { ok: false, reason: 'no wasm here' })], { ignoreEnv: true });
+    expect(info.name).toBe('webgpu');
+    expect(info.reasonsOthersFailed).toEqual([{ name: 'wasm', reason: 'no wasm here' }]);
+
+    const { importPackage } = packages({ webgpu: fake('webgpu', swiftshader) });
+    expect((await useBackend('webgpu', { importPackage, ignoreEnv: true })).name).toBe('webgpu');
+  });
+});

@@ -73,21 +73,42 @@ export async function useBackend(choice: BackendChoice = 'auto', options: UseBac
   } else candidates = [choice];
 
   const failures: { name: string; reason: string }[] = [];
+  // Software-emulated backends (WebGPU on SwiftShader) are correct but slower than the CPU backends:
+  // when choosing among several, they are tried only after every other candidate.
+  const deferred: { backend: Backend; note: string }[] = [];
   let lastError: unknown;
-  for (const candidate of candidates) {
-    const name = typeof candidate === 'string' ? candidate : candidate.name;
+  const attempt = async (backend: Backend, name: string): Promise<BackendInfo | undefined> => {
     try {
-      const backend = typeof candidate === 'string' ? await resolveBackend(candidate, importPackage) : candidate;
-      const availability = await backend.isAvailable();
-      if (!availability.ok) {
-        throw new BackendUnavailableError(name, availability.reason, availability.install);
-      }
       const info = await backend.activate();
-      return { ...info, reasonsOthersFailed: failures };
+      return { ...info, reasonsOthersFailed: [...failures] };
     } catch (error) {
       lastError = error;
       failures.push({ name, reason: errorText(error) });
+      return undefined;
     }
+  };
+  for (const candidate of candidates) {
+    const name = typeof candidate === 'string' ? candidate : candidate.name;
+    let backend: Backend;
+    try {
+      backend = typeof candidate === 'string' ? await resolveBackend(candidate, importPackage) : candidate;
+      const availability = await backend.isAvailable();
+      if (!availability.ok) throw new BackendUnavailableError(name, availability.reason, availability.install);
+      if (availability.softwareOnly && candidates.length > 1) {
+        deferred.push({ backend, note: availability.softwareOnly });
+        continue;
+      }
+    } catch (error) {
+      lastError = error;
+      failures.push({ name, reason: errorText(error) });
+      continue;
+    }
+    const info = await attempt(backend, name);
+    if (info) return withDeferredNotes(info, deferred);
+  }
+  for (const { backend } of deferred) {
+    const info = await attempt(backend, backend.name);
+    if (info) return info;
   }
   if (explicit && lastError instanceof VtokError) throw lastError;
   throw new BackendUnavailableError(
@@ -112,6 +133,15 @@ export async function probeBackends(
     }
   }
   return out;
+}
+
+function withDeferredNotes(info: BackendInfo, deferred: { backend: Backend; note: string }[]): BackendInfo {
+  if (!deferred.length) return info;
+  const notes = deferred.map(({ backend, note }) => ({
+    name: backend.name,
+    reason: `${note}; it is slower than ${info.name}, so it is used only when nothing else works (select it by name to use it anyway)`,
+  }));
+  return { ...info, reasonsOthersFailed: [...info.reasonsOthersFailed, ...notes] };
 }
 
 function errorText(error: unknown): string {
