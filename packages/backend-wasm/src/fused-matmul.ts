@@ -56,7 +56,8 @@ export function patchWasmFusedMatMul(): boolean {
   tf.unregisterKernel('_FusedMatMul', 'wasm');
   tf.registerKernel({
     ...original,
-    kernelFunc: ({ inputs, backend, attrs }) => {
+    kernelFunc: ({ inputs, backend: untypedBackend, attrs }) => {
+      const backend = untypedBackend as tf.KernelBackend;
       const { a, b, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
       if (!bias) return original.kernelFunc({ inputs, backend, attrs });
       const fusedAttrs = attrs as unknown as FusedAttrs;

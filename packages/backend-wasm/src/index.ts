@@ -9,3 +9,4 @@ export {
   type WasmKernelFill,
 } from './fallback';
 export { patchWasmFusedMatMul } from './fused-matmul';
+export { patchWasmBatchMatMul } from './batch-matmul';

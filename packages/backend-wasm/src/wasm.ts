@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, hostCpuDescription, type Backend, type BackendAvailability } from '@vtok/core';
 import { fillMissingWasmKernels, type WasmKernelFill } from './fallback';
+import { patchWasmBatchMatMul } from './batch-matmul';
 import { patchWasmFusedMatMul } from './fused-matmul';
 
 /** The three binaries tfjs-wasm chooses from (plain, SIMD, SIMD + threads). */
@@ -89,6 +90,8 @@ export function wasm(options: WasmOptions = {}): WasmBackend {
       if (options.fillMissingKernels !== false) fill = fillMissingWasmKernels();
       // Correctness, not optional: tfjs-wasm's fused matMul mishandles bias with transposed operands.
       patchWasmFusedMatMul();
+      // Speed: route transposed and batched products to tfjs-wasm's fast 2D path.
+      patchWasmBatchMatMul();
       if (!(await tf.setBackend('wasm'))) {
         const where = options.wasmPaths ?? wasmFolder ?? 'next to the bundled script';
         throw new BackendUnavailableError(

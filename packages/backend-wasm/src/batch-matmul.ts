@@ -1,0 +1,119 @@
+/**
+ * Speed, not correctness: tfjs-wasm 4.22's BatchMatMul runs its fast (XNNPACK) path only for an
+ * untransposed, unbatched right operand. Measured on one core of the 2-core CI machine: x·Wᵀ for
+ * [257,768]·[2304,768]ᵀ runs at 2.8 GFLOP/s against 26 for x·W, and 12 attention heads
+ * [12,257,257]·[12,257,64] at 1.6 GFLOP/s against 13 for one 2D head. This wrapper materialises
+ * transposed operands (O(n²) copies against O(n³) work) and splits
+ * equal-batch products into 2D products, so every product takes the fast path. Batch entries are
+ * copied in and out of the wasm heap directly: tfjs-wasm's Slice and Concat kernels run element by
+ * element in JavaScript (8.8 ms to slice one [257,257] block out of [12,257,257]).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+let patched = false;
+
+/** The wasm backend's own view of its heap (an internal of tfjs-backend-wasm 4.22, checked at patch time). */
+type WasmHeapBackend = tf.KernelBackend & {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+};
+
+const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * dst = src with its last two axes swapped, in 32×32 tiles so both sides stay in cache. Plain
+ * JavaScript on the heap views is ~7× faster here than tfjs-wasm's Transpose kernel
+ * (4 ms against 29 ms for a 2304×768 weight).
+ */
+export function transposeLastTwo(
+  src: Float32Array | Int32Array | Uint8Array,
+  dst: Float32Array | Int32Array | Uint8Array,
+  batch: number,
+  rows: number,
+  cols: number,
+): void {
+  const tile = 32;
+  for (let b = 0; b < batch; b++) {
+    const base = b * rows * cols;
+    for (let i0 = 0; i0 < rows; i0 += tile) {
+      const i1 = Math.min(rows, i0 + tile);
+      for (let j0 = 0; j0 < cols; j0 += tile) {
+        const j1 = Math.min(cols, j0 + tile);
+        for (let i = i0; i < i1; i++) {
+          let s = base + i * cols + j0;
+          let d = base + j0 * rows + i;
+          for (let j = j0; j < j1; j++, s++, d += rows) dst[d] = src[s];
+        }
+      }
+    }
+  }
+}
+
+/** Wraps `BatchMatMul` on 'wasm' (idempotent). Returns whether the wrapper is in place. */
+export function patchWasmBatchMatMul(): boolean {
+  if (patched) return true;
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  const kernels = ['Transpose', 'Reshape'].map((name) => tf.getKernel(name, 'wasm'));
+  if (!original || kernels.some((k) => !k)) return false;
+  const [transposeKernel, reshapeKernel] = kernels as tf.KernelConfig[];
+
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({
+    ...original,
+    kernelFunc: ({ inputs, backend: untypedBackend, attrs }) => {
+      const backend = untypedBackend as WasmHeapBackend;
+      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      const made: tf.TensorInfo[] = [];
+      const run = (kernel: tf.KernelConfig, kInputs: tf.NamedTensorInfoMap, kAttrs: tf.NamedAttrMap): tf.TensorInfo => {
+        const out = kernel.kernelFunc({ inputs: kInputs, backend, attrs: kAttrs }) as tf.TensorInfo;
+        made.push(out);
+        return out;
+      };
+      const swapLastTwo = (x: tf.TensorInfo) => {
+        const r = x.shape.length;
+        if (typeof backend.typedArrayFromHeap !== 'function') {
+          return run(transposeKernel, { x }, { perm: [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2] });
+        }
+        const [rows, cols] = x.shape.slice(-2);
+        const out = backend.makeOutput([...x.shape.slice(0, -2), cols, rows], x.dtype);
+        made.push(out);
+        transposeLastTwo(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), product(x.shape.slice(0, -2)), rows, cols);
+        return out;
+      };
+      const reshape = (x: tf.TensorInfo, shape: number[]) => run(reshapeKernel, { x }, { shape });
+      try {
+        const A = transposeA ? swapLastTwo(a) : a;
+        const B = transposeB ? swapLastTwo(b) : b;
+        const batchDims = A.shape.slice(0, -2);
+        const [m, k] = A.shape.slice(-2);
+        const n = B.shape[B.shape.length - 1];
+        const batch = product(batchDims);
+        const plain = { ...attrs, transposeA: false, transposeB: false };
+        // Equal batches of more than one: one 2D product per batch entry, then concatenated.
+        if (batch > 1 && sameDims(batchDims, B.shape.slice(0, -2)) && typeof backend.typedArrayFromHeap === 'function') {
+          const block = (x: tf.TensorInfo, i: number, rows: number, cols: number): tf.TensorInfo => {
+            const part = backend.makeOutput([rows, cols], x.dtype);
+            made.push(part);
+            // Views are taken after makeOutput: allocating may grow the heap and detach older views.
+            backend.typedArrayFromHeap(part).set(backend.typedArrayFromHeap(x).subarray(i * rows * cols, (i + 1) * rows * cols));
+            return part;
+          };
+          const out = backend.makeOutput([...batchDims, m, n], a.dtype);
+          for (let i = 0; i < batch; i++) {
+            const product = run(original, { a: block(A, i, m, k), b: block(B, i, k, n) }, plain);
+            backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(product), i * m * n);
+          }
+          return out;
+        }
+        if (!transposeA && !transposeB) return original.kernelFunc({ inputs, backend, attrs });
+        return original.kernelFunc({ inputs: { a: A, b: B }, backend, attrs: plain });
+      } finally {
+        for (const t of made) backend.disposeData(t.dataId);
+      }
+    },
+  });
+  patched = true;
+  return true;
+}
