@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
-import { webgpuTestEnvironment } from './test-setup/webgpu-env';
+import { webgpuTestEnvironment } from './scripts/webgpu-env.mjs';
 
 const root = import.meta.dirname;
 

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { webgpuTestEnvironment } from './webgpu-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -26,8 +27,18 @@ const files = readdirSync(join(root, 'packages'))
   })
   .filter((f) => !values.filter || f.includes(values.filter));
 
+// Dawn on machines without a GPU driver needs SwiftShader's Vulkan ICD and loader (Debian's chromium).
+const webgpuEnv = (() => {
+  try {
+    return webgpuTestEnvironment().env;
+  } catch {
+    return {};
+  }
+})();
+const childEnv = { ...process.env, ...webgpuEnv };
+
 // Which backends can run here: ask core (built) in a child so this process stays backend-free.
-const probe = spawnSync(process.execPath, [join(root, 'scripts', 'bench-worker.mjs'), '--probe'], { encoding: 'utf8', cwd: root });
+const probe = spawnSync(process.execPath, [join(root, 'scripts', 'bench-worker.mjs'), '--probe'], { encoding: 'utf8', cwd: root, env: childEnv });
 const available = probe.status === 0 ? JSON.parse(probe.stdout.trim().split('\n').pop()) : [{ name: 'cpu', ok: true }];
 const wanted = values.backends ? values.backends.split(',') : ['cpu', 'wasm', 'webgpu', 'cuda'];
 const backends = [];
@@ -44,6 +55,7 @@ for (const file of files) {
   for (const backend of backends) {
     const r = spawnSync(process.execPath, [join(root, 'scripts', 'bench-worker.mjs'), file, backend, values.quick ? '--quick' : ''], {
       cwd: root,
+      env: childEnv,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 64 * 1024 * 1024,
@@ -56,7 +68,7 @@ for (const file of files) {
     }
     const out = JSON.parse(last);
     results.push(out);
-    for (const row of out.rows) table.push({ bench: relative(root, file), backend, ...row });
+    for (const row of out.rows) table.push({ bench: relative(root, file), backend, device: out.device, ...row });
   }
   const name = relative(join(root, 'packages'), file).replace(/\/bench\//, '-').replace(/\.bench\.mjs$/, '');
   const path = join(values.out, `${name}.json`);
@@ -64,6 +76,9 @@ for (const file of files) {
   console.log(`wrote ${relative(root, path)}`);
 }
 
+const devices = new Map();
+for (const r of table) if (r.device) devices.set(r.backend, r.device);
+for (const [backend, device] of devices) console.log(`${backend}: ${device}`);
 const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const lines = [['benchmark', 'backend', 'case', 'ms', 'GFLOP/s', 'per s', 'peak MB']];
 for (const r of table) {

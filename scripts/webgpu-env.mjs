@@ -5,17 +5,15 @@ import { tmpdir } from 'node:os';
  * Decides whether the WebGPU tests can run here. On machines without a GPU, Dawn needs a Vulkan
  * driver: Debian's chromium package ships SwiftShader's (a CPU Vulkan implementation).
  * VTOK_REQUIRE_WEBGPU=1 (CI) turns "cannot run" into a hard failure instead of a notice.
+ * Shared by vitest.config.ts (the webgpu test project) and scripts/bench.mjs.
  */
-export function webgpuTestEnvironment(): {
-  ok: boolean;
-  reason?: string;
-  env: Record<string, string>;
-  chromium?: string;
-} {
+/** @returns {{ ok: boolean, reason?: string, env: Record<string, string>, chromium?: string }} */
+export function webgpuTestEnvironment() {
   const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
   const icd = process.env.VK_ICD_FILENAMES ?? '/usr/lib/chromium/vk_swiftshader_icd.json';
   const hasVulkanDriver = existsSync(icd) || existsSync('/usr/share/vulkan/icd.d') || existsSync('/etc/vulkan/icd.d');
-  const env: Record<string, string> = { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() };
+  /** @type {Record<string, string>} */
+  const env = { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() };
   if (existsSync(icd)) env.VK_ICD_FILENAMES = icd;
   // Dawn also needs the Vulkan loader (libvulkan.so.1, Debian's libvulkan1). Where the system has
   // none, Debian's chromium ships one next to SwiftShader: the worker processes get it through
