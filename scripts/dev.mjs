@@ -1,25 +1,40 @@
 #!/usr/bin/env node
 // Entry point for the root scripts. It needs only Node >= 20 and npm: it installs the workspace
-// with the pinned pnpm (through npx when pnpm is not on PATH), then runs the tools from node_modules.
+// with the pinned pnpm (a private copy under .vtok/ when pnpm is not on PATH), then runs the tools
+// from node_modules.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pnpmVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split('@')[1];
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
+// Child processes (turbo runs each package's script through pnpm) see the pnpm found or bootstrapped here.
+const env = { ...process.env };
+
 function run(cmd, args, extraEnv = {}) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...extraEnv } });
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...env, ...extraEnv } });
   if (r.error) throw r.error;
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
+/** Puts the pinned pnpm on PATH: the one installed, or a private copy installed with npm. */
+function ensurePnpm() {
+  const probe = spawnSync('pnpm', ['--version'], { encoding: 'utf8', env });
+  if (probe.status === 0 && probe.stdout.trim() === pnpmVersion) return;
+  const prefix = join(root, '.vtok', `pnpm-${pnpmVersion}`);
+  const binDir = join(prefix, 'node_modules', '.bin');
+  if (!existsSync(join(binDir, 'pnpm'))) {
+    console.log(`[vtok] installing pnpm ${pnpmVersion} for this checkout (into ${prefix})`);
+    run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, `pnpm@${pnpmVersion}`]);
+  }
+  env.PATH = `${binDir}${delimiter}${env.PATH ?? ''}`;
+}
+
 function pnpm(args) {
-  const probe = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
-  if (probe.status === 0 && probe.stdout.trim() === pnpmVersion) run('pnpm', args);
-  else run('npx', ['--yes', `pnpm@${pnpmVersion}`, ...args]);
+  run('pnpm', args);
 }
 
 function ensureInstalled() {
@@ -55,5 +70,6 @@ if (!command) {
   console.error(`unknown command "${name}"; expected one of: ${Object.keys(commands).join(', ')}`);
   process.exit(2);
 }
+ensurePnpm();
 ensureInstalled();
 command(rest);
