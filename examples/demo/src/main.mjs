@@ -13,7 +13,10 @@ const heads = width % 64 === 0 ? width / 64 : 1;
 
 // VTOK_BACKEND=wasm (or cpu, webgpu, cuda) forces one; otherwise the fastest that works is taken.
 const forced = process.env.VTOK_BACKEND;
-const info = await useBackend(forced ? forced : [cuda(), webgpu(), wasm(), 'cpu']);
+const info = await useBackend(forced ? forced : [cuda(), webgpu(), wasm(), 'cpu']).catch((error) => {
+  console.error(error.message);
+  process.exit(1);
+});
 console.log(`backend: ${info.name} (tfjs "${info.tfBackend}") on ${info.device}`);
 for (const { name, reason } of info.reasonsOthersFailed) console.log(`  not ${name}: ${reason}`);
 
@@ -39,7 +42,7 @@ y.dispose();
 block.dispose();
 x.dispose();
 if (info.name !== 'cpu') {
-  await tf.setBackend('cpu');
+  await useBackend('cpu');
   const ref = new ResidualAttentionBlock(width, heads);
   ref.loadStateDict(Object.fromEntries(Object.entries(state).map(([k, v]) => [k, tf.tensor(v.data, v.shape)])));
   const out = tf.tidy(() => ref.forward(tf.tensor(input.data, input.shape)));

@@ -15,6 +15,10 @@ export function cpu(): Backend {
     async activate() {
       if (!(await tf.setBackend('cpu'))) throw new BackendUnavailableError('cpu', 'tfjs could not initialise its cpu backend');
       await tf.ready();
+      // tfjs's cpu backend tells Node users, on first use, to install tfjs-node; vtok's CUDA backend
+      // is the supported way to that, and the notice would only be noise in every CLI run.
+      const backend = tf.backend() as { firstUse?: boolean };
+      if ('firstUse' in backend) backend.firstUse = false;
       return { name: 'cpu', tfBackend: 'cpu', device: `${hostCpuDescription()} (pure JavaScript kernels)`, features: [] };
     },
   };
