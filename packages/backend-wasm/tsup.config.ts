@@ -1,14 +1,5 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  // import.meta.url in the CJS build (used to find the .wasm files in Node).
-  shims: true,
-  // tfjs must stay external: one engine per process, shared with the user's own tfjs imports.
-  external: [/^@tensorflow\//, /^@vtok\//],
-});
+// shims: import.meta.url in the CJS build (used to find the .wasm files in Node).
+export default defineConfig(packageBuild({ shims: true }));

@@ -1,12 +1,5 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  // tfjs must stay external: one engine per process, shared with the user's own tfjs imports.
-  external: [/^@tensorflow\//, /^@vtok\//, 'webgpu'],
-});
+// `webgpu` (Dawn) is an optional peer, loaded at run time in Node only.
+export default defineConfig(packageBuild({ external: ['webgpu'] }));
