@@ -3,7 +3,7 @@
 // with the pinned pnpm (a private copy under .vtok/ when pnpm is not on PATH), then runs the tools
 // from node_modules.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,7 +52,20 @@ const commands = {
   // project (one per backend available here; see vitest.config.ts).
   test: (args) => {
     turbo('build', 'lint', 'typecheck');
-    run(bin('vitest'), ['run', ...args]);
+    const results = join(root, '.vtok', 'test-results.json');
+    rmSync(results, { force: true });
+    const r = spawnSync(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...args], {
+      cwd: root,
+      stdio: 'inherit',
+      env,
+    });
+    // One plain closing line that any CI can read, whatever the reporter printed above.
+    if (existsSync(results)) {
+      const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = JSON.parse(readFileSync(results, 'utf8'));
+      console.log(`\nvitest: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`);
+    }
+    if (r.error) throw r.error;
+    if (r.status !== 0) process.exit(r.status ?? 1);
   },
   demo: (args) => {
     turbo('build');
