@@ -21,18 +21,21 @@ export interface DepthToSpaceOptions {
   order?: ChannelOrder;
 }
 
-function checkOrder(order: string, op: string): asserts order is ChannelOrder {
-  if (order !== 'tf' && order !== 'torch') throw new ShapeError(`${op}: order must be 'tf' or 'torch', got '${order}'`);
+/** The checks every depth/space op starts with; returns the channel order to use. */
+function checkArgs(op: string, x: tf.Tensor, factors: Record<string, number>, options: DepthToSpaceOptions): ChannelOrder {
+  const order = options.order ?? 'tf';
+  if (order !== 'tf' && order !== 'torch') throw new ShapeError(`${op}: order must be 'tf' or 'torch', got '${order as string}'`);
+  assertFloat(x, op);
+  const rank = Object.keys(factors).length === 1 ? 4 : 5;
+  assertRank(x, rank, op, 'x', rank === 4 ? '[B,H,W,C]' : '[B,T,H,W,C]');
+  for (const [name, value] of Object.entries(factors)) assertPositiveInt(value, op, name);
+  return order;
 }
 
 /** [B,H,W,C·bs²] → [B,H·bs,W·bs,C]. */
 export function depthToSpace2d(x: tf.Tensor, blockSize: number, options: DepthToSpaceOptions = {}): tf.Tensor {
   const op = 'depthToSpace2d';
-  const order = options.order ?? 'tf';
-  checkOrder(order, op);
-  assertFloat(x, op);
-  assertRank(x, 4, op, 'x', '[B,H,W,C]');
-  assertPositiveInt(blockSize, op, 'blockSize');
+  const order = checkArgs(op, x, { blockSize }, options);
   const [b, h, w, cin] = x.shape;
   const bs = blockSize;
   if (cin % (bs * bs) !== 0) {
@@ -52,11 +55,7 @@ export function depthToSpace2d(x: tf.Tensor, blockSize: number, options: DepthTo
 /** [B,H·bs,W·bs,C] → [B,H,W,C·bs²]; the exact inverse of depthToSpace2d with the same order. */
 export function spaceToDepth2d(x: tf.Tensor, blockSize: number, options: DepthToSpaceOptions = {}): tf.Tensor {
   const op = 'spaceToDepth2d';
-  const order = options.order ?? 'tf';
-  checkOrder(order, op);
-  assertFloat(x, op);
-  assertRank(x, 4, op, 'x', '[B,H,W,C]');
-  assertPositiveInt(blockSize, op, 'blockSize');
+  const order = checkArgs(op, x, { blockSize }, options);
   const [b, hs, ws, c] = x.shape;
   const bs = blockSize;
   if (hs % bs !== 0 || ws % bs !== 0) {
@@ -80,12 +79,7 @@ export function spaceToDepth2d(x: tf.Tensor, blockSize: number, options: DepthTo
  */
 export function depthToSpace3d(x: tf.Tensor, temporal: number, spatial: number, options: DepthToSpaceOptions = {}): tf.Tensor {
   const op = 'depthToSpace3d';
-  const order = options.order ?? 'tf';
-  checkOrder(order, op);
-  assertFloat(x, op);
-  assertRank(x, 5, op, 'x', '[B,T,H,W,C]');
-  assertPositiveInt(temporal, op, 'temporal');
-  assertPositiveInt(spatial, op, 'spatial');
+  const order = checkArgs(op, x, { temporal, spatial }, options);
   const [b, t, h, w, cin] = x.shape;
   const bt = temporal;
   const bs = spatial;
@@ -109,12 +103,7 @@ export function depthToSpace3d(x: tf.Tensor, temporal: number, spatial: number, 
 /** [B,T·bt,H·bs,W·bs,C] → [B,T,H,W,C·bt·bs²]; the exact inverse of depthToSpace3d with the same order. */
 export function spaceToDepth3d(x: tf.Tensor, temporal: number, spatial: number, options: DepthToSpaceOptions = {}): tf.Tensor {
   const op = 'spaceToDepth3d';
-  const order = options.order ?? 'tf';
-  checkOrder(order, op);
-  assertFloat(x, op);
-  assertRank(x, 5, op, 'x', '[B,T,H,W,C]');
-  assertPositiveInt(temporal, op, 'temporal');
-  assertPositiveInt(spatial, op, 'spatial');
+  const order = checkArgs(op, x, { temporal, spatial }, options);
   const [b, ts, hs, ws, c] = x.shape;
   const bt = temporal;
   const bs = spatial;
