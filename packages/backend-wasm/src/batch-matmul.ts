@@ -54,9 +54,8 @@ export function transposeLastTwo(
 export function patchWasmBatchMatMul(): boolean {
   if (patched) return true;
   const original = tf.getKernel('BatchMatMul', 'wasm');
-  const kernels = ['Transpose', 'Reshape'].map((name) => tf.getKernel(name, 'wasm'));
-  if (!original || kernels.some((k) => !k)) return false;
-  const [transposeKernel, reshapeKernel] = kernels as tf.KernelConfig[];
+  const transposeKernel = tf.getKernel('Transpose', 'wasm');
+  if (!original || !transposeKernel) return false;
 
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel({
@@ -65,16 +64,19 @@ export function patchWasmBatchMatMul(): boolean {
       const backend = untypedBackend as WasmHeapBackend;
       const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      // The heap views are an internal of tfjs-wasm; without them, fall back to its own kernels.
+      const onHeap = typeof backend.typedArrayFromHeap === 'function';
       const made: tf.TensorInfo[] = [];
-      const run = (kernel: tf.KernelConfig, kInputs: tf.NamedTensorInfoMap, kAttrs: tf.NamedAttrMap): tf.TensorInfo => {
-        const out = kernel.kernelFunc({ inputs: kInputs, backend, attrs: kAttrs }) as tf.TensorInfo;
-        made.push(out);
-        return out;
-      };
       const swapLastTwo = (x: tf.TensorInfo) => {
         const r = x.shape.length;
-        if (typeof backend.typedArrayFromHeap !== 'function') {
-          return run(transposeKernel, { x }, { perm: [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2] });
+        if (!onHeap) {
+          const out = transposeKernel.kernelFunc({
+            inputs: { x },
+            backend,
+            attrs: { perm: [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2] },
+          }) as tf.TensorInfo;
+          made.push(out);
+          return out;
         }
         const [rows, cols] = x.shape.slice(-2);
         const out = backend.makeOutput([...x.shape.slice(0, -2), cols, rows], x.dtype);
@@ -82,7 +84,6 @@ export function patchWasmBatchMatMul(): boolean {
         transposeLastTwo(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), product(x.shape.slice(0, -2)), rows, cols);
         return out;
       };
-      const reshape = (x: tf.TensorInfo, shape: number[]) => run(reshapeKernel, { x }, { shape });
       try {
         const A = transposeA ? swapLastTwo(a) : a;
         const B = transposeB ? swapLastTwo(b) : b;
@@ -91,19 +92,22 @@ export function patchWasmBatchMatMul(): boolean {
         const n = B.shape[B.shape.length - 1];
         const batch = product(batchDims);
         const plain = { ...attrs, transposeA: false, transposeB: false };
-        // Equal batches of more than one: one 2D product per batch entry, then concatenated.
-        if (batch > 1 && sameDims(batchDims, B.shape.slice(0, -2)) && typeof backend.typedArrayFromHeap === 'function') {
+        // Equal batches of more than one: one 2D product per batch entry, written into its place in the output.
+        if (batch > 1 && sameDims(batchDims, B.shape.slice(0, -2)) && onHeap) {
           const block = (x: tf.TensorInfo, i: number, rows: number, cols: number): tf.TensorInfo => {
             const part = backend.makeOutput([rows, cols], x.dtype);
-            made.push(part);
             // Views are taken after makeOutput: allocating may grow the heap and detach older views.
             backend.typedArrayFromHeap(part).set(backend.typedArrayFromHeap(x).subarray(i * rows * cols, (i + 1) * rows * cols));
             return part;
           };
           const out = backend.makeOutput([...batchDims, m, n], a.dtype);
           for (let i = 0; i < batch; i++) {
-            const product = run(original, { a: block(A, i, m, k), b: block(B, i, k, n) }, plain);
-            backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(product), i * m * n);
+            const ai = block(A, i, m, k);
+            const bi = block(B, i, k, n);
+            const part = original.kernelFunc({ inputs: { a: ai, b: bi }, backend, attrs: plain }) as tf.TensorInfo;
+            backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(part), i * m * n);
+            // Freed per entry, so the extra memory is one batch entry, not a second copy of the inputs.
+            for (const t of [ai, bi, part]) backend.disposeData(t.dataId);
           }
           return out;
         }
