@@ -8,6 +8,8 @@ export type VtokErrorCode =
   | 'VALUE'
   | 'STATE_DICT'
   | 'SAFETENSORS'
+  | 'TORCH_CHECKPOINT'
+  | 'PICKLE_SECURITY'
   | 'UNKNOWN_PLUGIN'
   | 'BACKEND_UNAVAILABLE'
   | 'TOKEN_SPACE_MISMATCH'
@@ -83,6 +85,33 @@ export class StateDictError extends VtokError {
 export class SafetensorsError extends VtokError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('SAFETENSORS', message, options);
+  }
+}
+
+/** A PyTorch checkpoint (`torch.save` file) is malformed or uses something this reader does not support. */
+export class TorchCheckpointError extends VtokError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TORCH_CHECKPOINT', message, options);
+  }
+}
+
+/**
+ * A pickle asked for a Python global outside the allow-list of tensor-rebuild functions. The reader never
+ * executes anything; it stopped at that request. `globalModule` and `globalName` are what the pickle asked for.
+ */
+export class PickleSecurityError extends VtokError {
+  readonly globalModule: string;
+  readonly globalName: string;
+  constructor(module: string, name: string, where: string) {
+    super(
+      'PICKLE_SECURITY',
+      `refused to read ${where}: its pickle asks for the Python global ${module}.${name}, which is not on the ` +
+        'allow-list of tensor-rebuild functions (torch._utils._rebuild_tensor_v2, torch.*Storage, collections.OrderedDict, ' +
+        'plain containers). Nothing in the file was executed. If the file comes from a source you trust and only the ' +
+        "parts outside the weights use such objects, pass { unknownGlobals: 'opaque' } to read them as inert placeholders.",
+    );
+    this.globalModule = module;
+    this.globalName = name;
   }
 }
 

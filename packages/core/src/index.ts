@@ -11,5 +11,6 @@ export * from './backend/select';
 export { hostCpuDescription } from './backend/host';
 
 export * from './safetensors';
+export * from './torch';
 export * from './ops';
 export * from './layers';

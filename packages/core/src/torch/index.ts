@@ -1,0 +1,12 @@
+export { readTorchCheckpoint } from './checkpoint';
+export type { ReadTorchCheckpointOptions } from './read-options';
+export { loadTorchCheckpoint, loadTorchStateDict } from './load';
+export type { LoadTorchCheckpointOptions, LoadTorchStateDictOptions, TorchCheckpointSource } from './load';
+export { selectTorchStateDict } from './state-dict';
+export type { SelectTorchStateDictOptions, TorchStateDictSelection } from './state-dict';
+export { torchTensorToRaw, torchTensorsToRaw, torchTensorsToTf } from './convert';
+export { TorchTensor, TorchStorage } from './tensor';
+export type { TorchDtype, TorchTypedArray, TorchTypedArrays } from './tensor';
+export { PickleGlobal, PickledObject, isPickleDict } from './pickle';
+export type { PickleValue, PickleDict } from './pickle';
+export { TORCH_PICKLE_ALLOWED_GLOBALS } from './globals';
