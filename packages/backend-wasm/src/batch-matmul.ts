@@ -3,10 +3,17 @@
  * untransposed, unbatched right operand. Measured on one core of the 2-core CI machine: x·Wᵀ for
  * [257,768]·[2304,768]ᵀ runs at 2.8 GFLOP/s against 26 for x·W, and 12 attention heads
  * [12,257,257]·[12,257,64] at 1.6 GFLOP/s against 13 for one 2D head. This wrapper materialises
- * transposed operands (O(n²) copies against O(n³) work) and splits
- * equal-batch products into 2D products, so every product takes the fast path. Batch entries are
- * copied in and out of the wasm heap directly: tfjs-wasm's Slice and Concat kernels run element by
- * element in JavaScript (8.8 ms to slice one [257,257] block out of [12,257,257]).
+ * transposed operands (O(n²) copies against O(n³) work), folds a batched left operand times an
+ * unbatched right one into one 2D product, and splits equal-batch products into 2D products, so
+ * every product takes the fast path. Batch entries are copied in and out of the wasm heap directly:
+ * tfjs-wasm's Slice and Concat kernels run element by element in JavaScript (8.8 ms to slice one
+ * [257,257] block out of [12,257,257]).
+ *
+ * A linear layer's x·Wᵀ (W [out, in], few rows in x) is the common case where transposing W costs
+ * more than the product's other copies: W must be copied transposed and then packed by XNNPACK on
+ * every call (a new tensor each time, so XNNPACK's per-weight cache never hits), 11 of 39 ms on one
+ * core for [257,768]·[2304,768]ᵀ. Computed as (W·xᵀ)ᵀ instead, only x and the output are copied
+ * (2 ms): the wrapper picks whichever moves fewer elements (`swapIsCheaper`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -50,6 +57,16 @@ export function transposeLastTwo(
   }
 }
 
+/**
+ * Whether x·Wᵀ (x with `rows` rows of `k`, W [n, k]) is cheaper as (W·xᵀ)ᵀ. Counted in element
+ * moves: transposing W costs a copy and XNNPACK's packing of k·n elements (about 3× a plain copy,
+ * measured); the swap copies and packs xᵀ (rows·k) and copies the result back (rows·n).
+ */
+export function swapIsCheaper(rows: number, k: number, n: number): boolean {
+  const packAndCopy = 3;
+  return rows * (packAndCopy * k + n) < packAndCopy * k * n;
+}
+
 /** Wraps `BatchMatMul` on 'wasm' (idempotent). Returns whether the wrapper is in place. */
 export function patchWasmBatchMatMul(): boolean {
   if (patched) return true;
@@ -67,6 +84,7 @@ export function patchWasmBatchMatMul(): boolean {
       // The heap views are an internal of tfjs-wasm; without them, fall back to its own kernels.
       const onHeap = typeof backend.typedArrayFromHeap === 'function';
       const made: tf.TensorInfo[] = [];
+      const plain = { ...attrs, transposeA: false, transposeB: false };
       const swapLastTwo = (x: tf.TensorInfo) => {
         const r = x.shape.length;
         if (!onHeap) {
@@ -85,13 +103,34 @@ export function patchWasmBatchMatMul(): boolean {
         return out;
       };
       try {
+        const aBatch = a.shape.slice(0, -2);
+        const bBatch = b.shape.slice(0, -2);
+        // An unbatched right operand (a weight) and an untransposed left one: the left operand's batch
+        // axes fold into its rows (same memory), and one 2D product does it all.
+        if (onHeap && !transposeA && product(bBatch) === 1) {
+          const [m, k] = a.shape.slice(-2);
+          const rows = product(aBatch) * m;
+          const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+          const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(aBatch, bBatch), m, n];
+          const rowsOfA: tf.TensorInfo = { ...a, shape: [rows, k] };
+          if (transposeB && swapIsCheaper(rows, k, n)) {
+            // (b·aᵀ)ᵀ: b is used as it is, aᵀ and the result are copied.
+            const aT = swapLastTwo(rowsOfA);
+            const bByA = original.kernelFunc({ inputs: { a: b, b: aT }, backend, attrs: plain }) as tf.TensorInfo;
+            made.push(bByA);
+            const out = backend.makeOutput(outShape, a.dtype);
+            transposeLastTwo(backend.typedArrayFromHeap(bByA), backend.typedArrayFromHeap(out), 1, n, rows);
+            return out;
+          }
+          const out = original.kernelFunc({ inputs: { a: rowsOfA, b: transposeB ? swapLastTwo(b) : b }, backend, attrs: plain }) as tf.TensorInfo;
+          return { ...out, shape: outShape };
+        }
         const A = transposeA ? swapLastTwo(a) : a;
         const B = transposeB ? swapLastTwo(b) : b;
         const batchDims = A.shape.slice(0, -2);
         const [m, k] = A.shape.slice(-2);
         const n = B.shape[B.shape.length - 1];
         const batch = product(batchDims);
-        const plain = { ...attrs, transposeA: false, transposeB: false };
         // Equal batches of more than one: one 2D product per batch entry, written into its place in the output.
         if (batch > 1 && sameDims(batchDims, B.shape.slice(0, -2)) && onHeap) {
           const block = (x: tf.TensorInfo, i: number, rows: number, cols: number): tf.TensorInfo => {

@@ -2,8 +2,10 @@
  * tfjs-wasm 4.22's `_FusedMatMul` adds the bias wrongly whenever an operand is transposed or the
  * matmul is batched: with a = [[1,2,3],[4,5,6]], b = I₃ plus a row of ones, transposeB and bias
  * [10,20,30,40] it returns [[11,22,33,46],[44,45,46,55]] instead of [[11,22,33,46],[14,25,36,55]].
- * Its plain matmul part is right, so with a bias the wrapper runs that part without bias and
- * activation, then wasm's own Add and activation kernels: still native wasm speed.
+ * And with an operand transposed or batched it runs tfjs-wasm's naive loop (a few GFLOP/s) instead
+ * of XNNPACK. So only the plain 2D product goes to tfjs-wasm's fused kernel (right and fast there);
+ * every other product goes through the BatchMatMul kernel on 'wasm' (this package's wrapper, which
+ * reaches XNNPACK for every layout), followed by wasm's own Add and activation kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -59,20 +61,28 @@ export function patchWasmFusedMatMul(): boolean {
     kernelFunc: ({ inputs, backend: untypedBackend, attrs }) => {
       const backend = untypedBackend as tf.KernelBackend;
       const { a, b, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
-      if (!bias) return original.kernelFunc({ inputs, backend, attrs });
       const fusedAttrs = attrs as unknown as FusedAttrs;
+      const unbatched = (x: tf.TensorInfo) => x.shape.slice(0, -2).every((d) => d === 1);
+      if (!fusedAttrs.transposeA && !fusedAttrs.transposeB && unbatched(a!) && unbatched(b!)) {
+        return original.kernelFunc({ inputs, backend, attrs });
+      }
+      const batchMatMul = tf.getKernel('BatchMatMul', 'wasm');
+      if (!batchMatMul) throw new Error('_FusedMatMul on wasm: the BatchMatMul kernel is missing');
       const made: tf.TensorInfo[] = [];
       try {
-        const product = original.kernelFunc({
+        const product = batchMatMul.kernelFunc({
           inputs: { a: a!, b: b! },
           backend,
-          attrs: { ...attrs, activation: 'linear' },
+          attrs: { transposeA: fusedAttrs.transposeA, transposeB: fusedAttrs.transposeB },
         }) as tf.TensorInfo;
-        made.push(product);
-        const withBias = add.kernelFunc({ inputs: { a: product, b: bias }, backend, attrs: {} }) as tf.TensorInfo;
-        if (fusedAttrs.activation === 'linear' || !fusedAttrs.activation) return withBias;
-        made.push(withBias);
-        return applyActivation(withBias, fusedAttrs, preluActivationWeights, backend);
+        let y = product;
+        if (bias) {
+          made.push(y);
+          y = add.kernelFunc({ inputs: { a: y, b: bias }, backend, attrs: {} }) as tf.TensorInfo;
+        }
+        if (fusedAttrs.activation === 'linear' || !fusedAttrs.activation) return y;
+        made.push(y);
+        return applyActivation(y, fusedAttrs, preluActivationWeights, backend);
       } finally {
         for (const t of made) backend.disposeData(t.dataId);
       }

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { transposeLastTwo } from '../src/batch-matmul';
+import { swapIsCheaper, transposeLastTwo } from '../src/batch-matmul';
 import { wasm } from '../src/index';
 
 function values(n: number, seed: number): number[] {
@@ -62,7 +62,18 @@ describe('wasm BatchMatMul wrapper', () => {
     { name: 'batched times 2D (linear layer)', a: [4, 5, 7], b: [7, 3] },
     { name: 'broadcast batch 1 against 3', a: [1, 5, 7], b: [3, 7, 3] },
     { name: 'tile-crossing sizes', a: [3, 40, 33], b: [3, 33, 70] },
+    // transposeB: few rows against a wide weight, computed as (W·xᵀ)ᵀ (swapIsCheaper(6, 40, 50)).
+    { name: 'few rows times a wide weight', a: [2, 3, 40], b: [40, 50] },
+    { name: 'few rows times a wide rank-3 weight', a: [1, 6, 40], b: [1, 40, 50] },
+    { name: 'batch 1 rank 4 times a weight', a: [1, 1, 6, 40], b: [40, 50] },
   ];
+
+  it('swaps x·Wᵀ only when that moves fewer elements', () => {
+    expect(swapIsCheaper(6, 40, 50)).toBe(true); // the wide-weight layouts above
+    expect(swapIsCheaper(20, 7, 3)).toBe(false); // 'batched times 2D'
+    expect(swapIsCheaper(257, 768, 2304)).toBe(true); // TiTok's qkv projection, batch 1
+    expect(swapIsCheaper(8 * 257, 768, 2304)).toBe(false); // batch 8
+  });
   for (const { name, a, b } of layouts) {
     for (const transposeA of [false, true]) {
       for (const transposeB of [false, true]) {

@@ -228,7 +228,9 @@ describe('@vtok/backend-wasm: kernels filled from the cpu backend', () => {
   it('reports the device with SIMD and thread support', async () => {
     const info = await wasm().activate();
     expect(info.device).toMatch(/WebAssembly SIMD: (yes|no)/);
-    expect(info.device).toContain('threads: unavailable in Node');
+    // Node: threads on worker_threads, or one thread with the reason (see threads.test.ts).
+    expect(info.device).toMatch(/; (threads: \d+ \(worker_threads\)|single thread \(.+\))/);
+    expect(info.features.some((f) => f === 'single-thread' || /^threads:\d+$/.test(f))).toBe(true);
     expect(info.features).toContain(tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'simd' : 'no-simd');
     expect(await wasm().isAvailable()).toEqual({ ok: true });
   });
