@@ -1,1 +1,33 @@
-export {};
+export { TiTok, type TiTokOptions, type DecodeOptions, type EncodeLatentsOptions, type Posterior, type QuantizedLatents } from './titok';
+export {
+  parseOfficialConfig,
+  officialConfigFor,
+  VIT_PRESETS,
+  MASKGIT_VQGAN_DECODER,
+  MASKGIT_VQGAN_CODEBOOK_SIZE,
+  type TiTokConfig,
+  type VitSize,
+  type PixelDecoderConfig,
+  type QuantizeMode,
+  type OfficialConfig,
+} from './config';
+export { resolveConfigReferences, resolveReference } from './config-references';
+export { TITOK_PRESETS, titokPreset, type TiTokPreset, type TiTokPresetName } from './presets';
+export { createTiTok } from './create';
+export {
+  loadTiTok,
+  saveTiTok,
+  officialShapes,
+  CONFIG_FILE,
+  WEIGHTS_FILE,
+  type CheckpointSource,
+  type FileContent,
+  type LoadOptions,
+  type TiTokFiles,
+} from './checkpoint';
+export { MaskGitVqganDecoder, loadMaskGitVqganDecoder, MASKGIT_VQGAN, type MaskGitVqganConfig } from './maskgit-vqgan';
+export { TiTokEncoder, TiTokDecoder, ProxyCodeHead, PixelHead, type TiTokEncoderOptions, type TiTokDecoderOptions } from './vit';
+export { PixelDecoder, ResnetBlock, UpsamplingBlock } from './pixel-decoder';
+export { PixelCodebook } from './pixel-codebook';
+export { titokParameterCount } from './size';
+export { titokFlops, transformerBlockFlops, convFlops, pixelDecoderFlops, type TiTokFlops } from './flops';

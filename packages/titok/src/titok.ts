@@ -1,0 +1,316 @@
+/**
+ * The TiTok tokenizer (modeling/titok.py: TiTok): encoder, quantizer (VQ or the VAE's diagonal
+ * Gaussian), decoder, and for the legacy two-stage models the MaskGIT-VQGAN codebook and pixel decoder.
+ * Channels-last inside; the official state-dict names outside, so checkpoints round-trip to PyTorch.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  ConfigError,
+  Conv2d,
+  Linear,
+  Module,
+  SeededRandom,
+  type TokenSpace,
+  type Tokenizer,
+} from '@vtok/core';
+import { VectorQuantizer } from '@vtok/quantizers';
+import { officialConfigFor, type OfficialConfig, type TiTokConfig } from './config';
+import { PixelCodebook } from './pixel-codebook';
+import { PixelDecoder } from './pixel-decoder';
+import { checkImages, checkLatents, checkTokens, inBatches } from './validate';
+import { TiTokDecoder, TiTokEncoder } from './vit';
+
+export interface TiTokOptions {
+  /** Seed of the random initial weights (a model that loads a checkpoint overwrites them). */
+  seed?: number;
+  /**
+   * Re-draw the ViT weights as the official code initialises them (N(0, 0.02) Linear and Conv weights,
+   * zero biases). Default true; loaders turn it off, since the checkpoint replaces every value anyway.
+   */
+  initialize?: boolean;
+  /** The official config tree this model came from; `saveTiTok` writes it back unchanged. */
+  officialConfig?: OfficialConfig;
+  /** Images run through the ViTs together at most (larger batches are split). Default 8. */
+  maxBatch?: number;
+  /**
+   * Images run through the MaskGIT-VQGAN pixel decoder together at most. Its activations at 256² are
+   * 32 MB per image and channel block, so one image at a time bounds memory. Default 1.
+   */
+  maxPixelBatch?: number;
+}
+
+export interface DecodeOptions {
+  /** Clamp to [0, 1] as the official demo does before writing images (default true). */
+  clamp?: boolean;
+}
+
+export interface EncodeLatentsOptions {
+  /** VAE: draw mean + std·ε (the official `encode`) instead of returning the mean. Default false. */
+  sample?: boolean;
+  /** Seed of ε when sampling. */
+  seed?: number;
+}
+
+export interface Posterior {
+  /** [B, L, tokenSize]. */
+  mean: tf.Tensor;
+  /** [B, L, tokenSize], clamped to [−30, 20] as DiagonalGaussianDistribution does. */
+  logvar: tf.Tensor;
+}
+
+export interface QuantizedLatents {
+  /** int32 [B, L]. */
+  tokens: tf.Tensor;
+  /** The code vectors of the tokens, [B, L, tokenSize] (l2-normalised when the codebook is). */
+  quantized: tf.Tensor;
+}
+
+export class TiTok extends Module implements Tokenizer {
+  readonly specificationVersion = 'v1' as const;
+  readonly latentTokens: tf.Variable;
+  readonly encoder: TiTokEncoder;
+  readonly decoder: TiTokDecoder;
+  readonly quantizer?: VectorQuantizer;
+  readonly pixelCodebook?: PixelCodebook;
+  readonly pixelDecoder?: PixelDecoder;
+  readonly tokens: TokenSpace;
+  readonly inputShape: readonly number[];
+  /** What `decode` returns per image, [H, W, 3]. */
+  readonly outputShape: readonly number[];
+  /** The official config tree; written by saveTiTok. */
+  readonly officialConfig: OfficialConfig;
+  private readonly maxBatch: number;
+  private readonly maxPixelBatch: number;
+
+  constructor(
+    readonly config: TiTokConfig,
+    options: TiTokOptions = {},
+  ) {
+    super();
+    const rng = new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const c = config;
+    this.maxBatch = positive(options.maxBatch ?? 8, 'maxBatch');
+    this.maxPixelBatch = positive(options.maxPixelBatch ?? 1, 'maxPixelBatch');
+    this.officialConfig = options.officialConfig ? structuredClone(options.officialConfig) : officialConfigFor(config);
+    this.latentTokens = this.addParameter('latent_tokens', rng.normal([c.numLatentTokens, c.encoder.width], 0, c.encoder.width ** -0.5));
+    this.encoder = this.addModule(
+      'encoder',
+      new TiTokEncoder({
+        size: c.encoder,
+        imageSize: c.imageSize,
+        patchSize: c.encoderPatchSize,
+        numLatentTokens: c.numLatentTokens,
+        outChannels: c.quantizeMode === 'vae' ? 2 * c.tokenSize : c.tokenSize,
+        isLegacy: c.isLegacy,
+        rng,
+      }),
+    );
+    this.decoder = this.addModule(
+      'decoder',
+      new TiTokDecoder({
+        size: c.decoder,
+        imageSize: c.imageSize,
+        patchSize: c.decoderPatchSize,
+        numLatentTokens: c.numLatentTokens,
+        tokenSize: c.tokenSize,
+        isLegacy: c.isLegacy,
+        proxyCodes: c.pixelCodebookSize,
+        rng,
+      }),
+    );
+    if (options.initialize ?? true) applyOfficialInit([this.encoder, this.decoder], rng);
+    if (c.quantizeMode === 'vq') {
+      this.quantizer = this.addModule(
+        'quantize',
+        new VectorQuantizer({
+          dim: c.tokenSize,
+          codebookSize: c.codebookSize,
+          useL2Norm: c.useL2Norm,
+          commitmentCost: c.commitmentCost,
+          // Inference does not need usage counts; they cost a histogram per call.
+          trackUsage: false,
+          seed: rng.nextUint32(),
+        }),
+      );
+    }
+    if (c.finetuneDecoder) {
+      const pd = c.pixelDecoder;
+      if (!pd) throw new ConfigError('TiTok: finetuneDecoder needs a pixelDecoder config');
+      this.pixelCodebook = this.addModule('pixel_quantize', new PixelCodebook(c.pixelCodebookSize, pd.zChannels, rng));
+      this.pixelDecoder = this.addModule('pixel_decoder', new PixelDecoder(pd, rng));
+    }
+    this.tokens = { vocabSize: c.quantizeMode === 'vq' ? c.codebookSize : 0, shape: [c.numLatentTokens] };
+    this.inputShape = [c.imageSize, c.imageSize, 3];
+    const headSize = this.decoder.grid * (this.pixelDecoder ? this.pixelDecoder.scale : c.decoderPatchSize);
+    this.outputShape = [headSize, headSize, 3];
+  }
+
+  /** Latent channels: what the quantizer (or the VAE posterior) produces per token. */
+  get tokenSize(): number {
+    return this.config.tokenSize;
+  }
+
+  // ---------------------------------------------------------------- encoding
+
+  /** Encoder output before quantisation: [B, L, tokenSize] (VAE: [B, L, 2·tokenSize], mean then log-variance). */
+  async encodeRaw(images: tf.Tensor): Promise<tf.Tensor> {
+    await checkImages(images, this.config.imageSize, 'TiTok.encode');
+    if (images.shape[0] === 0) return tf.zeros([0, this.config.numLatentTokens, this.encoder.options.outChannels]);
+    return inBatches(images, this.maxBatch, (chunk) => this.encoder.forward(chunk, this.latentTokens));
+  }
+
+  /**
+   * The continuous latents, [B, L, tokenSize]: VQ models give the encoder output before quantisation;
+   * VAE models the posterior mean, or with `sample` a draw mean + std·ε.
+   */
+  async encodeLatents(images: tf.Tensor, options: EncodeLatentsOptions = {}): Promise<tf.Tensor> {
+    if (this.config.quantizeMode === 'vq') return this.encodeRaw(images);
+    const { mean, logvar } = await this.encodePosterior(images);
+    if (!options.sample) {
+      logvar.dispose();
+      return mean;
+    }
+    const noise = new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32)).normal(mean.shape);
+    const sample = tf.tidy(() => tf.add(mean, tf.mul(tf.exp(tf.mul(logvar, 0.5)), noise)));
+    tf.dispose([mean, logvar, noise]);
+    return sample;
+  }
+
+  /** VAE models: the diagonal Gaussian posterior per token. */
+  async encodePosterior(images: tf.Tensor): Promise<Posterior> {
+    if (this.config.quantizeMode !== 'vae') throw new ConfigError('TiTok.encodePosterior: this is a VQ model; use encode or encodeLatents');
+    const raw = await this.encodeRaw(images);
+    const c = this.config.tokenSize;
+    const posterior = tf.tidy(() => ({
+      mean: tf.slice(raw, [0, 0, 0], [-1, -1, c]),
+      logvar: tf.clipByValue(tf.slice(raw, [0, 0, c], [-1, -1, c]), -30, 20),
+    }));
+    raw.dispose();
+    return posterior;
+  }
+
+  /** VQ: nearest codes of continuous latents [B, L, tokenSize]. */
+  quantizeLatents(latents: tf.Tensor): QuantizedLatents {
+    const vq = this.requireVq('quantizeLatents');
+    const { quantized, indices, losses } = vq.quantize(latents, { training: false });
+    tf.dispose(Object.values(losses));
+    return { tokens: indices, quantized };
+  }
+
+  /** images [B, H, W, 3] float32 in [0, 1] → int32 tokens [B, L]. */
+  async encode(images: tf.Tensor): Promise<tf.Tensor> {
+    this.requireVq('encode');
+    const latents = await this.encodeRaw(images);
+    if (latents.shape[0] === 0) {
+      latents.dispose();
+      return tf.zeros([0, this.config.numLatentTokens], 'int32');
+    }
+    const { tokens, quantized } = this.quantizeLatents(latents);
+    tf.dispose([latents, quantized]);
+    return tokens;
+  }
+
+  // ---------------------------------------------------------------- decoding
+
+  /** int32 tokens [B, L] → their code vectors [B, L, tokenSize] (l2-normalised when the codebook is). */
+  async lookup(tokens: tf.Tensor): Promise<tf.Tensor> {
+    const vq = this.requireVq('lookup');
+    const ids = await checkTokens(tokens, this.config.numLatentTokens, this.config.codebookSize, 'TiTok.decode');
+    const codes = ids.shape[0] === 0 ? tf.zeros([0, this.config.numLatentTokens, this.config.tokenSize]) : vq.lookup(ids);
+    if (ids !== tokens) ids.dispose();
+    return codes;
+  }
+
+  /** int32 tokens [B, L] (or [B, 1, L], as the official encode returns them) → images [B, H, W, 3] in [0, 1]. */
+  async decode(tokens: tf.Tensor, options: DecodeOptions = {}): Promise<tf.Tensor> {
+    const latents = await this.lookup(tokens);
+    try {
+      return await this.decodeQuantized(latents, options);
+    } finally {
+      latents.dispose();
+    }
+  }
+
+  /** Quantised (VQ) or sampled (VAE) latents [B, L, tokenSize] → images [B, H, W, 3]. */
+  async decodeLatents(latents: tf.Tensor, options: DecodeOptions = {}): Promise<tf.Tensor> {
+    await checkLatents(latents, this.config.numLatentTokens, this.config.tokenSize, 'TiTok.decodeLatents');
+    return this.decodeQuantized(latents, options);
+  }
+
+  /** Legacy models: the proxy-code logits over the MaskGIT-VQGAN codebook, [B, g, g, codes]. */
+  async decodeLogits(latents: tf.Tensor): Promise<tf.Tensor> {
+    if (!this.config.isLegacy) throw new ConfigError('TiTok.decodeLogits: only legacy (proxy-code) models predict logits');
+    await checkLatents(latents, this.config.numLatentTokens, this.config.tokenSize, 'TiTok.decodeLogits');
+    return inBatches(latents, this.maxBatch, (chunk) => this.decoder.forward(chunk));
+  }
+
+  private async decodeQuantized(latents: tf.Tensor, options: DecodeOptions): Promise<tf.Tensor> {
+    const clamp = options.clamp ?? true;
+    const codebook = this.pixelCodebook;
+    const pixels = this.pixelDecoder;
+    if (this.config.isLegacy && !(codebook && pixels)) {
+      throw new ConfigError('TiTok.decode: this legacy model has no pixel decoder (finetune_decoder is false: a stage-1 model); use decodeLogits');
+    }
+    if (latents.shape[0] === 0) return tf.zeros([0, ...this.outputShape]);
+    return inBatches(latents, this.maxBatch, (chunk) => {
+      const head = this.decoder.forward(chunk);
+      let images: tf.Tensor;
+      if (codebook && pixels) {
+        const z = tf.tidy(() => codebook.softLookup(head));
+        head.dispose();
+        images = inBatchesSync(z, this.maxPixelBatch, (part) => pixels.forward(part));
+        z.dispose();
+      } else images = head;
+      if (!clamp) return images;
+      const clamped = tf.clipByValue(images, 0, 1);
+      images.dispose();
+      return clamped;
+    });
+  }
+
+  private requireVq(method: string): VectorQuantizer {
+    if (!this.quantizer) throw new ConfigError(`TiTok.${method}: this is a VAE model (continuous tokens); use encodeLatents / decodeLatents`);
+    return this.quantizer;
+  }
+}
+
+/** Splits the batch axis into chunks of at most `size`, runs `run` on each, concatenates (synchronously). */
+function inBatchesSync(x: tf.Tensor, size: number, run: (chunk: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const batch = x.shape[0];
+  if (batch <= size) return run(x);
+  const parts: tf.Tensor[] = [];
+  for (let start = 0; start < batch; start += size) {
+    const chunk = tf.slice(x, start, Math.min(size, batch - start));
+    parts.push(run(chunk));
+    chunk.dispose();
+  }
+  const out = tf.concat(parts, 0);
+  tf.dispose(parts);
+  return out;
+}
+
+function positive(v: number, name: string): number {
+  if (!Number.isInteger(v) || v < 1) throw new ConfigError(`TiTok: ${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+/**
+ * TiTok._init_weights, applied (as upstream) to the encoder and decoder only: Linear and Conv weights
+ * N(0, 0.02) (the ±2 truncation is absolute, so it never triggers), biases 0. LayerNorms already start
+ * at 1 and 0; the attention's packed in_proj keeps its xavier init and zero bias.
+ */
+function applyOfficialInit(modules: Module[], rng: SeededRandom): void {
+  for (const root of modules) {
+    for (const [, m] of root.namedModules()) {
+      if (!(m instanceof Linear) && !(m instanceof Conv2d)) continue;
+      const w = rng.normal(m.weight.shape, 0, 0.02);
+      m.weight.assign(w);
+      w.dispose();
+      if (m.bias) {
+        const b = tf.zerosLike(m.bias);
+        m.bias.assign(b);
+        b.dispose();
+      }
+    }
+  }
+}
