@@ -1,0 +1,95 @@
+/**
+ * Golden parity with the official Open-MAGVIT2 image tokenizer (fixture omagvit2_image_tiny, made by
+ * TencentARC/SEED-Voken's own Encoder / Decoder / LFQ through VQModel.encode / decode). The model is
+ * loaded the way a user loads one: loadMagvit2 on the folder layout (config.json + model.safetensors).
+ * Tolerance: the golden README's, |ours − ref| <= 1e-4 + 1e-4·|ref| elementwise; ids exact.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMagvit2, type Magvit2Tokenizer } from '../src';
+import { caseFiles, channelsFirst, channelsLast, expectExact, expectGoldenClose, golden, readCase } from './helpers/golden';
+
+const c = readCase('omagvit2_image_tiny');
+let tok: Magvit2Tokenizer;
+
+beforeAll(async () => {
+  if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
+  tok = await loadMagvit2(caseFiles(c));
+});
+afterAll(() => tok?.dispose());
+
+/** Collects named intermediates (as NCHW, like the fixture) while a forward pass runs. */
+function recorder(): { stages: Record<string, tf.Tensor>; onStage: (name: string, t: tf.Tensor) => void } {
+  const stages: Record<string, tf.Tensor> = {};
+  return { stages, onStage: (name, t) => (stages[name] = channelsFirst(t)) };
+}
+
+describe('omagvit2_image_tiny', () => {
+  it('reads the sizes from the fixture config', () => {
+    const [h, w] = c.config.image_hw;
+    expect(tok.inputShape).toEqual([h, w, 3]);
+    expect(tok.tokens).toEqual({ vocabSize: c.config.n_embed, shape: c.config.latent_hw });
+  });
+
+  it('encoder: every stored intermediate, the latent, the quantised latent and the ids match', async () => {
+    const x = channelsLast(golden(c, 'input.image'));
+    const { stages, onStage } = recorder();
+    const z = tok.model.encodeLatent(x, { onStage });
+    const checked = Object.keys(stages).filter((k) => c.io[k]);
+    expect(checked).toEqual(['enc.down0', 'enc.down1', 'enc.mid', 'enc.out'].filter((k) => c.io[k]));
+    for (const name of checked) await expectGoldenClose(stages[name], c.io[name], name);
+    const q = tok.model.quantize(z);
+    await expectExact(tf.reshape(q.indices, [-1]), c.io['quant.indices'], 'quant.indices');
+    await expectGoldenClose(channelsFirst(q.quantized), c.io['quant.quantized'], 'quant.quantized');
+    // Training mode: the LFQ losses of VQModel.forward (released weights 0.1 / 0.25).
+    const t = tok.model.quantize(z, { training: true });
+    await expectGoldenClose(t.losses.perSampleEntropy, c.io['train.per_sample_entropy'], 'train.per_sample_entropy');
+    await expectGoldenClose(t.losses.codebookEntropy, c.io['train.codebook_entropy'], 'train.codebook_entropy');
+    await expectGoldenClose(tf.sub(t.losses.perSampleEntropy, t.losses.codebookEntropy), c.io['train.entropy_aux_loss'], 'train.entropy_aux_loss');
+    await expectGoldenClose(t.losses.commitment, c.io['train.commitment'], 'train.commitment');
+    await expectGoldenClose(t.losses.aux, c.io['train.quant_loss'], 'train.quant_loss');
+    tf.dispose([x, z, q.quantized, q.indices, t.quantized, t.indices, ...Object.values(t.losses), ...Object.values(q.losses), ...Object.values(stages)]);
+  });
+
+  it('decoder: adaptive GroupNorm scale/bias, every stored intermediate and the image match', async () => {
+    const zq = channelsLast(golden(c, 'quant.quantized'));
+    const { stages, onStage } = recorder();
+    const y = tok.model.decodeLatent(zq, { onStage });
+    const checked = Object.keys(stages).filter((k) => c.io[k]);
+    expect(checked.length).toBeGreaterThan(0);
+    for (const name of checked) await expectGoldenClose(stages[name], c.io[name], name);
+    await expectGoldenClose(channelsFirst(y), c.io['output.decoded'], 'output.decoded');
+    const levels = c.config.ddconfig.ch_mult.length;
+    for (let i = 0; i < levels; i++) {
+      if (!c.io[`dec.adaptive${i}.scale`]) continue;
+      const { scale, bias } = tok.model.decoder!.adaptiveModulation(zq, i);
+      await expectGoldenClose(scale, c.io[`dec.adaptive${i}.scale`], `dec.adaptive${i}.scale`);
+      await expectGoldenClose(bias, c.io[`dec.adaptive${i}.bias`], `dec.adaptive${i}.bias`);
+      tf.dispose([scale, bias]);
+    }
+    tf.dispose([zq, y, ...Object.values(stages)]);
+  });
+
+  it('token ids -> ±1 codes (get_codebook_entry) exactly', async () => {
+    const [h, w] = c.config.latent_hw;
+    const ids = tf.reshape(golden(c, 'quant.indices'), [c.config.batch, h, w]);
+    const codes = tok.model.codes(ids);
+    await expectExact(channelsFirst(codes), c.io['decode_code.z'], 'decode_code.z');
+    tf.dispose([ids, codes]);
+  });
+
+  it('Tokenizer contract: [0,1] images -> the official ids [B, h, w] -> the official image, clamped to [0,1]', async () => {
+    const [h, w] = c.config.latent_hw;
+    const images = tf.tidy(() => tf.div(tf.add(channelsLast(golden(c, 'input.image')), 1), 2));
+    const before = tf.memory().numTensors;
+    const ids = await tok.encode(images);
+    const out = await tok.decode(ids);
+    expect(tf.memory().numTensors - before, 'encode + decode leave only their results').toBe(2);
+    expect(ids.dtype).toBe('int32');
+    const official = tf.tidy(() => tf.reshape(golden(c, 'quant.indices'), [c.config.batch, h, w]));
+    await expectExact(ids, official, 'encode');
+    const expected = tf.tidy(() => tf.clipByValue(tf.div(tf.add(channelsLast(golden(c, 'output.decoded')), 1), 2), 0, 1));
+    await expectGoldenClose(out, expected, 'decode (clamped to [0,1])');
+    tf.dispose([images, ids, official, out, expected]);
+  });
+});
