@@ -60,13 +60,20 @@ function flops(config, frames, size, part) {
 export default async function ({ tf, info, time, peak, quick }) {
   const rng = new SeededRandom(0);
   const rows = [];
+  // Progress on stderr (the runner passes it through): real-size cases take minutes on a CPU.
+  const push = (row) => {
+    rows.push(row);
+    console.error(`[magvit2 bench] ${info.name}: ${row.case}: ${(row.ms / 1000).toFixed(1)} s`);
+  };
   const software = info.name === 'cpu' || (info.name === 'webgpu' && /swiftshader|software|cpu/i.test(info.device));
   const reduced = software || quick;
+  // SwiftShader runs convolutions at about 0.2 GFLOP/s here, slower still than the pure-JS cpu backend.
+  const swiftshader = software && info.name === 'webgpu';
   const label = (what, shape) => `${what} ${shape}${reduced ? ` (REDUCED input${software ? `: ${info.name === 'cpu' ? 'pure-JS cpu' : 'SwiftShader'} is too slow for the real size` : ': --quick'})` : ''}`;
 
-  // Image: imagenet-256-L at 256² (16×16 tokens); reduced: the same network on 64² (4×4 tokens).
+  // Image: imagenet-256-L at 256² (16×16 tokens); reduced: the same network on 64² (cpu) or 32² (SwiftShader).
   {
-    const size = reduced ? 64 : 256;
+    const size = swiftshader ? 32 : reduced ? 64 : 256;
     const batch = 1;
     const tok = createMagvit2('imagenet-256-L', { seed: 0, imageSize: size });
     const x = rng.uniform([batch, size, size, 3], 0, 1);
@@ -74,7 +81,7 @@ export default async function ({ tf, info, time, peak, quick }) {
     const enc = await time(() => tok.encode(x), opts);
     const encPeak = await peak(() => tok.encode(x));
     const encFlops = batch * flops(tok.model.config, 1, size, 'encode');
-    rows.push({
+    push({
       case: label(`imagenet-256-L encode b${batch}`, `${size}²`),
       ms: enc.ms,
       reps: enc.reps,
@@ -87,7 +94,7 @@ export default async function ({ tf, info, time, peak, quick }) {
     const dec = await time(() => tok.decode(ids), opts);
     const decPeak = await peak(() => tok.decode(ids));
     const decFlops = batch * flops(tok.model.config, 1, size, 'decode');
-    rows.push({
+    push({
       case: label(`imagenet-256-L decode b${batch}`, `${size}²`),
       ms: dec.ms,
       reps: dec.reps,
@@ -99,9 +106,9 @@ export default async function ({ tf, info, time, peak, quick }) {
     tok.dispose();
   }
 
-  // Video: ucf101-video-128-L encoder, 17 frames of 128² -> 5×16×16 tokens; reduced: 5 frames of 32².
+  // Video: ucf101-video-128-L encoder, 17 frames of 128² -> 5×16×16 tokens; reduced: 5 frames of 32² (16²).
   {
-    const [frames, size] = reduced ? [5, 32] : [17, 128];
+    const [frames, size] = swiftshader ? [5, 16] : reduced ? [5, 32] : [17, 128];
     const tok = createMagvit2('ucf101-video-128-L', { seed: 0, parts: ['encoder'], frames, imageSize: size });
     const x = rng.uniform([1, frames, size, size, 3], 0, 1);
     // A real-size clip takes minutes on a CPU, so it runs once: timed while tf.profile records the peak
@@ -117,7 +124,7 @@ export default async function ({ tf, info, time, peak, quick }) {
       enc = { ms: performance.now() - t0, reps: 1 };
     }
     const f = flops(tok.model.config, frames, size, 'encode');
-    rows.push({
+    push({
       case: label(`ucf101-video-128-L encode ${frames}f`, `${size}² -> ${latentFrames(tok.model.config, frames)}×${size / 8}²${reduced ? '' : ', one run timed under tf.profile'}`),
       ms: enc.ms,
       reps: enc.reps,
