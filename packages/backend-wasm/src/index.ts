@@ -10,3 +10,4 @@ export {
 } from './fallback';
 export { patchWasmFusedMatMul } from './fused-matmul';
 export { patchWasmBatchMatMul } from './batch-matmul';
+export { patchWasmSlice } from './slice';

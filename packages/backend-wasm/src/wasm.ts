@@ -3,6 +3,7 @@ import { BackendUnavailableError, ConfigError, hostCpuDescription, type Backend,
 import { fillMissingWasmKernels, type WasmKernelFill } from './fallback';
 import { patchWasmBatchMatMul } from './batch-matmul';
 import { patchWasmFusedMatMul } from './fused-matmul';
+import { patchWasmSlice } from './slice';
 import { processListenersNow, removeEmscriptenProcessListeners } from './process-listeners';
 import { maxWasmThreads, nodeThreadsUnavailable, startNodeThreadedWasm, threadedBinary, type ThreadedWasmModule } from './node-threads';
 
@@ -160,6 +161,8 @@ export function wasm(options: WasmOptions = {}): WasmBackend {
       patchWasmFusedMatMul();
       // Speed: route transposed and batched products to tfjs-wasm's fast 2D path.
       patchWasmBatchMatMul();
+      // Speed: slices copy only what they hold (tfjs-wasm's copy the whole input out of the heap first).
+      patchWasmSlice();
       const alreadyInitialised = tf.engine().registry.wasm != null;
       if (!alreadyInitialised && nodeThreading == null) {
         const paths = options.wasmPaths ?? wasmFolder;
