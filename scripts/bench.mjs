@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Runs every benchmark file (packages/*/bench/*.bench.mjs) once per backend, each backend in its own
+// Runs every benchmark file (packages/*/bench/*.bench.mjs, examples/*/bench/*.bench.mjs) once per backend, each backend in its own
 // process, writes one JSON file per benchmark under bench-results/, and prints a table.
 //
-//   node scripts/bench.mjs [--backends cpu,wasm,webgpu] [--filter text] [--quick]
+//   node scripts/bench.mjs [--backends cpu,wasm,webgpu] [--filter text] [--quick] [--timeout-minutes 90]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -17,15 +17,18 @@ const { values } = parseArgs({
     filter: { type: 'string' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: join(root, 'bench-results') },
+    // A benchmark process that runs longer than this is stopped and reported as failed.
+    'timeout-minutes': { type: 'string', default: '90' },
   },
 });
 
-const files = readdirSync(join(root, 'packages'))
-  .flatMap((pkg) => {
-    const dir = join(root, 'packages', pkg, 'bench');
-    return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.bench.mjs')).map((f) => join(dir, f)) : [];
-  })
-  .filter((f) => !values.filter || f.includes(values.filter));
+// Benchmarks live in each package's bench/ folder, and in examples/*/bench/ for pipelines that pair packages.
+const benchFiles = (group) =>
+  readdirSync(join(root, group)).flatMap((dir) => {
+    const bench = join(root, group, dir, 'bench');
+    return existsSync(bench) ? readdirSync(bench).filter((f) => f.endsWith('.bench.mjs')).map((f) => join(bench, f)) : [];
+  });
+const files = [...benchFiles('packages'), ...benchFiles('examples')].filter((f) => !values.filter || f.includes(values.filter));
 
 // Dawn on machines without a GPU driver needs SwiftShader's Vulkan ICD and loader (Debian's chromium).
 const webgpuEnv = (() => {
@@ -59,10 +62,11 @@ for (const file of files) {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 64 * 1024 * 1024,
+      timeout: Number(values['timeout-minutes']) * 60_000,
     });
     const last = r.stdout.trim().split('\n').pop() ?? '';
     if (r.status !== 0 || !last.startsWith('{')) {
-      results.push({ backend, error: `exited with ${r.status}` });
+      results.push({ backend, error: r.error ? `stopped: ${r.error.message}` : `exited with ${r.status ?? r.signal}` });
       table.push({ bench: relative(root, file), backend, case: '(failed)', ms: NaN, gflops: NaN });
       continue;
     }
@@ -70,7 +74,7 @@ for (const file of files) {
     results.push(out);
     for (const row of out.rows) table.push({ bench: relative(root, file), backend, device: out.device, ...row });
   }
-  const name = relative(join(root, 'packages'), file).replace(/\/bench\//, '-').replace(/\.bench\.mjs$/, '');
+  const name = relative(root, file).replace(/^packages\//, '').replace(/^examples\//, 'example-').replace(/\/bench\//, '-').replace(/\.bench\.mjs$/, '');
   const path = join(values.out, `${name}.json`);
   writeFileSync(path, JSON.stringify({ file: relative(root, file), date: new Date().toISOString(), results }, null, 2));
   console.log(`wrote ${relative(root, path)}`);

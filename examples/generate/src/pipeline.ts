@@ -1,0 +1,75 @@
+/**
+ * Loads a tokenizer and a MaskGIT generator from checkpoint folders (or URL prefixes, or file maps) and
+ * pairs them with core's composePipeline, which refuses a pair that does not share a token space.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { composePipeline, ConfigError, type Pipeline, type Tokenizer } from '@vtok/core';
+import { loadMagvit2, type Magvit2Source } from '@vtok/magvit2';
+import { loadMaskGIT, type MaskGITGenerator, type MaskGITSource } from '@vtok/maskgit';
+import { loadTiTok, type CheckpointSource } from '@vtok/titok';
+
+export const TOKENIZER_KINDS = ['titok', 'magvit2'] as const;
+export type TokenizerKind = (typeof TOKENIZER_KINDS)[number];
+
+export interface PipelineSources {
+  /** 'titok': a TiTok hub folder (config.json + model.safetensors); 'magvit2': an Open-MAGVIT2 folder. */
+  tokenizer: { kind: TokenizerKind; source: CheckpointSource | Magvit2Source };
+  /** A MaskGIT generator folder (config.json + model.safetensors, or the official .bin). */
+  generator: MaskGITSource;
+}
+
+export interface GenerationPipeline extends Pipeline {
+  readonly generator: MaskGITGenerator;
+  /** Frees both models' weights. */
+  dispose(): void;
+}
+
+async function loadTokenizer({ kind, source }: PipelineSources['tokenizer']): Promise<Tokenizer> {
+  if (kind === 'titok') return loadTiTok(source as CheckpointSource);
+  if (kind === 'magvit2') return loadMagvit2(source as Magvit2Source);
+  throw new ConfigError(`unknown tokenizer kind '${String(kind)}': expected one of ${TOKENIZER_KINDS.join(', ')}`);
+}
+
+/** Pairs models already in memory; the caller keeps ownership unless it calls `dispose()`. */
+export function pairModels(tokenizer: Tokenizer, generator: MaskGITGenerator): GenerationPipeline {
+  const pipeline = composePipeline({ tokenizer, generator });
+  return {
+    ...pipeline,
+    generator,
+    dispose() {
+      tokenizer.dispose();
+      generator.dispose();
+    },
+  };
+}
+
+export async function loadPipeline(sources: PipelineSources): Promise<GenerationPipeline> {
+  const tokenizer = await loadTokenizer(sources.tokenizer);
+  let generator: MaskGITGenerator | undefined;
+  try {
+    generator = await loadMaskGIT(sources.generator);
+    return pairModels(tokenizer, generator);
+  } catch (error) {
+    // A generator that fails to load or does not fit the tokenizer leaves nothing allocated behind.
+    tokenizer.dispose();
+    generator?.dispose();
+    throw error;
+  }
+}
+
+/**
+ * Images `[B, H, W, 3]` (or video `[B, T, H, W, 3]`) as one list of `[H, W, 3]` frames per sample, read
+ * back from the backend; the tensor is left to the caller.
+ */
+export async function framesOf(images: tf.Tensor): Promise<{ width: number; height: number; frames: Float32Array[][] }> {
+  const shape = images.shape;
+  if (shape.length !== 4 && shape.length !== 5) throw new RangeError(`expected images [B, H, W, 3] or video [B, T, H, W, 3], got [${shape.join(', ')}]`);
+  const [height, width] = shape.slice(-3, -1) as [number, number];
+  const perFrame = height * width * 3;
+  const framesPerSample = shape.length === 5 ? shape[1]! : 1;
+  const data = (await images.data()) as Float32Array;
+  const frames = Array.from({ length: shape[0]! }, (_, b) =>
+    Array.from({ length: framesPerSample }, (_, t) => data.slice((b * framesPerSample + t) * perFrame, (b * framesPerSample + t + 1) * perFrame)),
+  );
+  return { width, height, frames };
+}
