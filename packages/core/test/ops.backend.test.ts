@@ -81,6 +81,22 @@ describe('groupNorm', () => {
       inputs: [rr.array([2, 3, 3, 4])],
     });
   });
+
+  it('keeps float32 statistics accurate over 262k terms per group with a non-zero mean', async () => {
+    // PyTorch sums pairwise; a single float32 pass over all terms was off by 2.2e-4 here.
+    const shape = [1, 256, 256, 64];
+    const rr = new RefRandom(12);
+    const input = rr.array(shape, 1);
+    for (let i = 0; i < input.data.length; i++) input.data[i] = Math.fround(input.data[i] + 3);
+    const want = ref.groupNorm(input, 16, undefined, undefined, 1e-6);
+    const x = toTensor(input);
+    const y = groupNorm(x, 16, undefined, undefined, 1e-6);
+    const got = await y.data();
+    tf.dispose([x, y]);
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want.data[i]));
+    expect(worst).toBeLessThanOrEqual(2e-5); // outputs are O(1): float32 parity with room for the backend's sums
+  });
 });
 
 describe('scaledDotProductAttention', () => {
