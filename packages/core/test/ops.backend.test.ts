@@ -241,6 +241,29 @@ describe('causalConv3d', () => {
     });
   });
 
+  it('stride 1×2×2 (spatial down-sampling only), with gradients', async () => {
+    const rr = new RefRandom(24);
+    await checkOp(rr, {
+      label: 'causalConv3d stride 1x2x2',
+      op: (x, w) => causalConv3d(x, w, { padding: 1, stride: [1, 2, 2] }),
+      ref: (x, w) => ref.causalConv3d(x, w, { pad: [[1, 1], [1, 1]], stride: [1, 2, 2] }),
+      inputs: [rr.array([1, 4, 4, 6, 2]), rr.array([3, 3, 3, 2, 2], 0.5)],
+    });
+  });
+
+  it('an image (a one-frame clip) convolves bit-identically to conv2d with the last temporal tap', async () => {
+    const rr = new RefRandom(25);
+    const x = toTensor(rr.array([2, 1, 5, 5, 3]));
+    const w = toTensor(rr.array([3, 3, 3, 3, 4], 0.5));
+    const clip = causalConv3d(x, w, { padding: 1 });
+    const image = tf.tidy(() =>
+      tf.conv2d(tf.reshape(x, [2, 5, 5, 3]) as tf.Tensor4D, tf.reshape(tf.slice(w, [2, 0, 0, 0, 0], [1, 3, 3, 3, 4]), [3, 3, 3, 4]) as tf.Tensor4D, 1, [[0, 0], [1, 1], [1, 1], [0, 0]]),
+    );
+    expect(clip.shape).toEqual([2, 1, 5, 5, 4]);
+    expect(Array.from(await clip.data())).toEqual(Array.from(await image.data()));
+    tf.dispose([x, w, clip, image]);
+  });
+
   it('a later frame never changes an earlier output frame', async () => {
     const rr = new RefRandom(22);
     const a = rr.array([1, 3, 3, 3, 2]);

@@ -142,6 +142,7 @@ export function causalConv3d(x: tf.Tensor, w: tf.Tensor, options: CausalConv3dOp
     // Padding runs on rank-4 and rank-3 views: tfjs-webgpu 4.22's rank-5 pad emits invalid WGSL,
     // and tfjs's Tile gradient stops at rank 4.
     const [b, t, h, wd, c] = x.shape as number[];
+    const cout = (w.shape as number[])[4];
     let xp: tf.Tensor = x;
     let [hp, wp] = [h, wd];
     if (top + bottom + left + right > 0) {
@@ -159,6 +160,29 @@ export function causalConv3d(x: tf.Tensor, w: tf.Tensor, options: CausalConv3dOp
           : tf.concat([tf.tile(tf.slice(flat, [0, 0, 0], [b, 1, -1]), [1, front, 1]), flat], 1);
       tp = t + front;
     }
-    return tf.conv3d(tf.reshape(xp, [b, tp, hp, wp, c]) as tf.Tensor5D, w as tf.Tensor5D, stride, 'valid');
+    // A sum over the kt temporal taps of 2D convolutions of the frames each tap sees: the same function
+    // as conv3d 'valid', on each backend's conv2d (tfjs-wasm 4.22's Conv3D is a scalar loop, ~0.1 GFLOP/s
+    // for a 3×3×3 conv at 128 channels, against ~6 for this form). Output frame 0 adds only exact zeros
+    // from the padding to its own tap, so an image convolves bit-identically as a one-frame clip.
+    const outFrames = Math.floor((tp - kt) / stride[0]) + 1;
+    const rows = tf.reshape(xp, [b, tp, hp * wp * c]);
+    const taps = tf.reshape(w, [kt, kh * kw * c * cout]);
+    let sum: tf.Tensor | undefined;
+    for (let dt = 0; dt < kt; dt++) {
+      const frames =
+        stride[0] === 1
+          ? outFrames === tp
+            ? rows
+            : tf.slice(rows, [0, dt, 0], [b, outFrames, -1])
+          : tf.gather(rows, tf.tensor1d(Array.from({ length: outFrames }, (_, i) => i * stride[0] + dt), 'int32'), 1);
+      const images = tf.reshape(frames, [b * outFrames, hp, wp, c]) as tf.Tensor4D;
+      // The tap is a row of w viewed as [kt, ·]: a rank-5 slice would differentiate through a rank-5 pad,
+      // which tfjs-webgpu 4.22 computes wrongly.
+      const tap = tf.reshape(kt === 1 ? w : tf.slice(taps, [dt, 0], [1, -1]), [kh, kw, c, cout]) as tf.Tensor4D;
+      const out = tf.conv2d(images, tap, [stride[1], stride[2]], 'valid');
+      sum = sum ? tf.add(sum, out) : out;
+    }
+    const [, ho, wo] = (sum as tf.Tensor4D).shape;
+    return tf.reshape(sum as tf.Tensor, [b, outFrames, ho, wo, cout]) as tf.Tensor5D;
   });
 }

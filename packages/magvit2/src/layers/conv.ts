@@ -7,7 +7,6 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { CausalConv3d, Conv2d, Module, type SeededRandom } from '@vtok/core';
-import { causalConv3dFrames } from './causal-conv';
 
 export type Variant = 'image' | 'video';
 
@@ -37,8 +36,6 @@ class ImageConv extends Conv2d implements ConvLike {
 /** Open-MAGVIT2's ConvBlock3D(causal = True) on NDHWC: the Conv3d is its child `conv_1`. */
 export class ConvBlock3D extends Module implements ConvLike {
   readonly conv_1: CausalConv3d;
-  private readonly stride: [number, number, number];
-  private readonly padding: [number, number];
 
   constructor(
     readonly inChannels: number,
@@ -47,9 +44,6 @@ export class ConvBlock3D extends Module implements ConvLike {
   ) {
     super();
     const pad = Math.floor(spec.kernel / 2);
-    const s = spec.stride ?? 1;
-    this.stride = typeof s === 'number' ? [s, s, s] : s;
-    this.padding = [pad, pad];
     this.conv_1 = this.addModule(
       'conv_1',
       new CausalConv3d(inChannels, outChannels, spec.kernel, {
@@ -62,9 +56,9 @@ export class ConvBlock3D extends Module implements ConvLike {
     );
   }
 
-  /** The same function as `conv_1.forward` (core's causalConv3d), computed as conv2d over frames for speed. */
+  /** Core's causal conv: k_t − 1 zero frames before the clip, 2D convolutions per temporal tap. */
   forward(x: tf.Tensor): tf.Tensor {
-    return causalConv3dFrames(x, this.conv_1.weight, this.conv_1.bias, { stride: this.stride, padding: this.padding });
+    return this.conv_1.forward(x);
   }
 }
 
