@@ -4,19 +4,23 @@
  * are the official ones; only conv kernels change layout (PyTorch OIHW ↔ our HWIO).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, Conv2d, type Module, StateDictError, type StateDictProblems } from '@vtok/core';
-import { parseOfficialConfig, type OfficialConfig } from './config';
 import {
-  bytesReader,
-  fileReader,
-  openSafetensors,
-  planSafetensors,
-  streamReader,
+  ConfigError,
+  Conv2d,
+  type LazyTensorInput,
+  type Module,
+  openSafetensorsStream,
   type ReadExactly,
-  type SafetensorsReader,
-  type WritableTensor,
-  writeSafetensorsStream,
-} from './safetensors-stream';
+  readExactlyFromBytes,
+  readExactlyFromFile,
+  readExactlyFromStream,
+  type SafetensorsStream,
+  saveSafetensorsFile,
+  StateDictError,
+  type StateDictProblems,
+  writeSafetensors,
+} from '@vtok/core';
+import { parseOfficialConfig, type OfficialConfig } from './config';
 import { TiTok, type TiTokOptions } from './titok';
 
 export const CONFIG_FILE = 'config.json';
@@ -65,11 +69,11 @@ export function officialShapes(model: Module): Map<string, number[]> {
  * header first and all problems are reported in one StateDictError, before any data is read; then
  * tensors stream in one at a time (conv kernels transposed OIHW → HWIO). `ignore` drops keys on purpose.
  */
-export async function loadOfficialStateDict(model: Module, reader: SafetensorsReader, where: string, ignore: (name: string) => boolean = () => false): Promise<void> {
+export async function loadOfficialStateDict(model: Module, reader: SafetensorsStream, where: string, ignore: (name: string) => boolean = () => false): Promise<void> {
   const expected = officialShapes(model);
   const problems: StateDictProblems = { missing: [], unexpected: [], mismatched: [] };
   const seen = new Set<string>();
-  for (const e of reader.entries) {
+  for (const e of reader.header.tensors) {
     if (ignore(e.name)) continue;
     const shape = expected.get(e.name);
     if (!shape) problems.unexpected.push(e.name);
@@ -106,6 +110,8 @@ async function readText(content: FileContent, name: string): Promise<OfficialCon
 interface OpenedCheckpoint {
   config: OfficialConfig;
   weights: ReadExactly;
+  /** Size of the weights file when known (bytes, files), so its header is checked against it. */
+  size?: number;
   where: string;
   close(): Promise<void>;
 }
@@ -125,9 +131,11 @@ async function openCheckpoint(source: CheckpointSource, options: LoadOptions): P
     const missing = [config === undefined && CONFIG_FILE, weights === undefined && WEIGHTS_FILE].filter(Boolean);
     if (missing.length) throw new ConfigError(`TiTok checkpoint: the file map lacks ${missing.join(' and ')} (it has: ${Object.keys(source).join(', ') || 'nothing'})`);
     if (!(weights instanceof Uint8Array) && !(weights instanceof ArrayBuffer)) throw new ConfigError(`TiTok checkpoint: ${WEIGHTS_FILE} must be bytes (Uint8Array or ArrayBuffer)`);
+    const bytes = weights instanceof ArrayBuffer ? new Uint8Array(weights) : weights;
     return {
       config: await readText(config, CONFIG_FILE),
-      weights: bytesReader(weights instanceof ArrayBuffer ? new Uint8Array(weights) : weights),
+      weights: readExactlyFromBytes(bytes),
+      size: bytes.byteLength,
       where: WEIGHTS_FILE,
       close: async () => undefined,
     };
@@ -149,7 +157,7 @@ async function openCheckpoint(source: CheckpointSource, options: LoadOptions): P
     const response = await get(WEIGHTS_FILE);
     if (!response.body) throw new ConfigError(`TiTok checkpoint: ${prefix + WEIGHTS_FILE} has no body`);
     const body = response.body;
-    return { config, weights: streamReader(body), where: prefix + WEIGHTS_FILE, close: async () => body.cancel().catch(() => undefined) };
+    return { config, weights: readExactlyFromStream(body), where: prefix + WEIGHTS_FILE, close: async () => body.cancel().catch(() => undefined) };
   }
   const fs = await nodeModule<NodeFs>('node:fs/promises');
   const path = await nodeModule<NodePath>('node:path');
@@ -167,7 +175,7 @@ async function openCheckpoint(source: CheckpointSource, options: LoadOptions): P
   } catch (cause) {
     throw new ConfigError(`TiTok checkpoint: cannot open ${weightsPath} (${(cause as Error).message})`);
   }
-  return { config: await readText(configText, path.join(folder, CONFIG_FILE)), weights: fileReader(handle), where: weightsPath, close: () => handle.close() };
+  return { config: await readText(configText, path.join(folder, CONFIG_FILE)), weights: readExactlyFromFile(handle), size: (await handle.stat()).size, where: weightsPath, close: () => handle.close() };
 }
 
 /**
@@ -180,7 +188,7 @@ export async function loadTiTok(source: CheckpointSource, options: LoadOptions =
   const opened = await openCheckpoint(source, options);
   try {
     const config = parseOfficialConfig(opened.config);
-    const reader = await openSafetensors(opened.weights, opened.where);
+    const reader = await openSafetensorsStream(opened.weights, { where: opened.where, totalBytes: opened.size });
     const { fetch: _fetch, signal: _signal, ...modelOptions } = options;
     const model = new TiTok(config, { ...modelOptions, officialConfig: opened.config, seed: 0, initialize: false });
     try {
@@ -205,22 +213,25 @@ export type TiTokFiles = {
  * The state dict as writable entries in the official layout: conv kernels are transposed back to OIHW
  * one at a time, when written, so saving never holds a second copy of the model.
  */
-function officialEntries(model: Module): WritableTensor[] {
+function officialEntries(model: Module): Record<string, LazyTensorInput> {
   const convs = convKernelNames(model);
-  return Object.entries(model.stateDict()).map(([name, v]) => ({
-    name,
-    dtype: v.dtype as 'float32' | 'int32',
-    shape: convs.has(name) ? hwioToOihw(v.shape) : [...v.shape],
-    read: async () => {
-      if (!convs.has(name)) return (await v.data()) as Float32Array | Int32Array;
-      const t = tf.transpose(v, [3, 2, 0, 1]);
-      try {
-        return (await t.data()) as Float32Array;
-      } finally {
-        t.dispose();
-      }
-    },
-  }));
+  const entries: Record<string, LazyTensorInput> = {};
+  for (const [name, v] of Object.entries(model.stateDict())) {
+    entries[name] = {
+      dtype: v.dtype as 'float32' | 'int32',
+      shape: convs.has(name) ? hwioToOihw(v.shape) : [...v.shape],
+      read: async () => {
+        if (!convs.has(name)) return (await v.data()) as Float32Array | Int32Array;
+        const t = tf.transpose(v, [3, 2, 0, 1]);
+        try {
+          return (await t.data()) as Float32Array;
+        } finally {
+          t.dispose();
+        }
+      },
+    };
+  }
+  return entries;
 }
 
 /**
@@ -235,43 +246,20 @@ export async function saveTiTok(model: TiTok, folder?: string): Promise<TiTokFil
   const config = JSON.stringify(model.officialConfig, null, 4);
   const metadata = { format: 'pt' };
   const entries = officialEntries(model);
-  if (folder === undefined) {
-    const { size } = planSafetensors(entries, metadata);
-    const bytes = new Uint8Array(size);
-    let at = 0;
-    await writeSafetensorsStream(entries, metadata, async (b) => {
-      bytes.set(b, at);
-      at += b.byteLength;
-    });
-    return { 'config.json': config, 'model.safetensors': bytes };
-  }
+  if (folder === undefined) return { 'config.json': config, 'model.safetensors': await writeSafetensors(entries, metadata) };
   const fs = await nodeModule<NodeFs>('node:fs/promises');
   const path = await nodeModule<NodePath>('node:path');
   await fs.mkdir(folder, { recursive: true });
-  const atomically = async (file: string, write: (handle: Awaited<ReturnType<NodeFs['open']>>) => Promise<void>) => {
-    const target = path.join(folder, file);
-    const temporary = `${target}.${Math.random().toString(36).slice(2, 10)}.tmp`;
-    const handle = await fs.open(temporary, 'wx');
-    try {
-      await write(handle);
-      await handle.sync();
-    } catch (error) {
-      await handle.close();
-      await fs.rm(temporary, { force: true });
-      throw error;
-    }
-    await handle.close();
-    await fs.rename(temporary, target);
-  };
-  await atomically(CONFIG_FILE, async (h) => {
-    await h.writeFile(config);
-  });
-  await atomically(WEIGHTS_FILE, async (h) => {
-    await writeSafetensorsStream(entries, metadata, async (b) => {
-      let written = 0;
-      while (written < b.byteLength) written += (await h.write(b, written, b.byteLength - written)).bytesWritten;
-    });
-  });
+  // Each file goes to a temporary name, is flushed, then renamed: a crash never leaves half a checkpoint.
+  await saveSafetensorsFile(path.join(folder, WEIGHTS_FILE), entries, metadata);
+  const configPath = path.join(folder, CONFIG_FILE);
+  const temporary = `${configPath}.${Math.random().toString(36).slice(2, 10)}.tmp`;
+  try {
+    await fs.writeFile(temporary, config, { flag: 'wx' });
+    await fs.rename(temporary, configPath);
+  } catch (error) {
+    await fs.rm(temporary, { force: true });
+    throw error;
+  }
 }
 
-export type { SafetensorsReader };

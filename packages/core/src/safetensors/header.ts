@@ -88,6 +88,17 @@ export function parseSafetensorsHeader(input: Uint8Array | ArrayBuffer, options:
   } catch (cause) {
     throw new SafetensorsError('header is not valid UTF-8', { cause });
   }
+  return parseSafetensorsHeaderText(text, n, dataLength);
+}
+
+/**
+ * Validates the JSON text of a header of N bytes. `dataLength` is the size of the data section when it
+ * is known (a whole file in memory, or a file of known size); when it is not (a stream of unknown
+ * length) the tensors must still be contiguous from 0, and the data section is taken to end where they do
+ * (a shorter stream is then caught while reading).
+ */
+export function parseSafetensorsHeaderText(text: string, n: number, dataLength: number | undefined): SafetensorsHeader {
+  const dataStart = N_LEN + n;
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -114,7 +125,7 @@ export function parseSafetensorsHeader(input: Uint8Array | ArrayBuffer, options:
       }
       continue;
     }
-    tensors.push(checkTensorEntry(name, entry, dataLength));
+    tensors.push(checkTensorEntry(name, entry, dataLength ?? Number.MAX_SAFE_INTEGER));
   }
 
   // The tensors must cover the data section contiguously, in offset order (as the reference checks).
@@ -139,13 +150,13 @@ export function parseSafetensorsHeader(input: Uint8Array | ArrayBuffer, options:
     expected = end;
     if (end > begin || !previous) previous = t; // name the tensor that holds the bytes in messages
   }
-  if (expected !== dataLength) {
+  if (dataLength !== undefined && expected !== dataLength) {
     throw new SafetensorsError(
       `the data section is ${dataLength} bytes but the tensors cover only ${expected}: ` +
         `${dataLength - expected} bytes at the end belong to no tensor (truncated header or appended data?)`,
     );
   }
-  return { headerLength: n, dataStart, dataLength, metadata, tensors };
+  return { headerLength: n, dataStart, dataLength: dataLength ?? expected, metadata, tensors };
 }
 
 function checkTensorEntry(name: string, entry: unknown, dataLength: number): SafetensorsTensorInfo {

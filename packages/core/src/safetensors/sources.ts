@@ -3,11 +3,11 @@
  * (fetch). Node modules are imported dynamically, only when a file is actually read or written, so a
  * browser bundle of this module neither needs nor tries to resolve them.
  */
-import type * as tf from '@tensorflow/tfjs-core';
 import { SafetensorsError } from '../errors';
 import { readSafetensors } from './read';
-import type { RawTensorInput, ReadSafetensorsOptions, SafetensorsFile } from './types';
-import { writeSafetensors } from './write';
+import { openSafetensorsStream, readExactlyFromFile } from './stream';
+import type { RawTensor, ReadSafetensorsOptions, SafetensorsFile } from './types';
+import { writeSafetensorsStream, type WritableTensor } from './write';
 
 /** Anything that can be read as a safetensors file. */
 export type SafetensorsSource = string | URL | Uint8Array | ArrayBuffer;
@@ -17,6 +17,11 @@ export interface LoadSafetensorsOptions extends ReadSafetensorsOptions {
   fetch?: (input: string | URL, init?: { signal?: AbortSignal }) => Promise<Response>;
   /** Aborts a fetch. */
   signal?: AbortSignal;
+  /**
+   * Files (Node paths) larger than this many bytes are read tensor by tensor instead of into one buffer.
+   * Default: 2 GiB − 1, the largest file `fs.readFile` can return.
+   */
+  streamAboveBytes?: number;
 }
 
 type NodeProcess = { versions?: { node?: string }; pid?: number };
@@ -74,8 +79,39 @@ export async function loadSafetensorsBytes(source: SafetensorsSource, options: L
   throw new SafetensorsError(`cannot load safetensors from ${typeof source}; expected a path, URL, Uint8Array or ArrayBuffer`);
 }
 
-/** Loads and reads a safetensors file from bytes, a file path (Node) or a URL. */
+/** Node's largest Buffer (fs.readFile refuses bigger files): 2 GiB − 1 on the Node versions we support. */
+const MAX_READ_FILE_BYTES = 2 ** 31 - 1;
+
+const isFilePath = (source: SafetensorsSource): source is string | URL =>
+  isNode() && ((source instanceof URL && source.protocol === 'file:') || (typeof source === 'string' && !isHttp(source)));
+
+/** Reads a file of any size tensor by tensor (each tensor gets its own buffer). */
+async function readLargeFile(path: string | URL, size: number, options: ReadSafetensorsOptions): Promise<SafetensorsFile> {
+  const fs = await nodeModule<Fs>('node:fs/promises');
+  const handle = await fs.open(path, 'r');
+  try {
+    const stream = await openSafetensorsStream(readExactlyFromFile(handle), { where: String(path), totalBytes: size, maxHeaderBytes: options.maxHeaderBytes });
+    const tensors: Record<string, RawTensor> = {};
+    await stream.forEach((info, tensor) => {
+      Object.defineProperty(tensors, info.name, { value: tensor, enumerable: true, writable: true, configurable: true });
+    });
+    return { tensors, metadata: stream.header.metadata };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Loads and reads a safetensors file from bytes, a file path (Node) or a URL. Files over 2 GiB (beyond
+ * Node's Buffer limit) are read tensor by tensor.
+ */
 export async function loadSafetensors(source: SafetensorsSource, options: LoadSafetensorsOptions = {}): Promise<SafetensorsFile> {
+  if (isFilePath(source)) {
+    const path = typeof source === 'string' && source.startsWith('file:') ? new URL(source) : source;
+    const fs = await nodeModule<Fs>('node:fs/promises');
+    const { size } = await fs.stat(path);
+    if (size > (options.streamAboveBytes ?? MAX_READ_FILE_BYTES)) return readLargeFile(path, size, options);
+  }
   return readSafetensors(await loadSafetensorsBytes(source, options), options);
 }
 
@@ -84,12 +120,7 @@ export async function loadSafetensors(source: SafetensorsSource, options: LoadSa
  * which is flushed to disk and then renamed over the target, so a crash leaves either the old file or
  * the complete new one, never a partial checkpoint.
  */
-export async function saveSafetensorsFile(
-  path: string | URL,
-  tensors: Record<string, tf.Tensor | RawTensorInput>,
-  metadata?: Record<string, string>,
-): Promise<void> {
-  const bytes = await writeSafetensors(tensors, metadata);
+export async function saveSafetensorsFile(path: string | URL, tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Promise<void> {
   const fs = await nodeModule<Fs>('node:fs/promises');
   const { fileURLToPath } = await nodeModule<typeof import('node:url')>('node:url');
   const { dirname } = await nodeModule<typeof import('node:path')>('node:path');
@@ -98,7 +129,11 @@ export async function saveSafetensorsFile(
   try {
     const handle = await fs.open(temporary, 'wx');
     try {
-      await handle.writeFile(bytes);
+      // Streamed tensor by tensor: no second copy of the model in memory, and no 2 GiB Buffer limit.
+      await writeSafetensorsStream(tensors, metadata, async (bytes) => {
+        let written = 0;
+        while (written < bytes.byteLength) written += (await handle.write(bytes, written, bytes.byteLength - written)).bytesWritten;
+      });
       await handle.sync();
     } finally {
       await handle.close();

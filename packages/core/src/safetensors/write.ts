@@ -12,7 +12,20 @@ import { LITTLE_ENDIAN } from './decode';
 import { compareNames, quote } from './header';
 import type { RawTensorInput } from './types';
 
-type Writable = tf.Tensor | RawTensorInput;
+/**
+ * A tensor whose values are produced only when they are written (e.g. a weight transposed to another
+ * layout), so a file can be written without a second copy of the model in memory.
+ */
+export interface LazyTensorInput {
+  dtype: RawDtype;
+  shape: number[];
+  /** The values, row-major; called once, when this tensor's bytes are written. */
+  read(): Promise<Float32Array | Int32Array | Uint8Array>;
+}
+
+/** What the writers accept: tf.Tensors (read back one at a time, not disposed), RawTensors or lazy tensors. */
+export type WritableTensor = tf.Tensor | RawTensorInput | LazyTensorInput;
+type Writable = WritableTensor;
 
 interface Planned {
   name: string;
@@ -28,6 +41,10 @@ const LONE_SURROGATE = /\p{Cs}/u;
 
 function isTensor(value: Writable): value is tf.Tensor {
   return typeof (value as tf.Tensor).data === 'function';
+}
+
+function isLazy(value: Writable): value is LazyTensorInput {
+  return typeof (value as LazyTensorInput).read === 'function';
 }
 
 function checkName(name: string, what: string): void {
@@ -53,7 +70,7 @@ function plan(tensors: Record<string, Writable>): { entries: Planned[]; dataLeng
     }
     if (isTensor(value)) {
       if (value.isDisposed) throw new SafetensorsError(`tensor ${quote(name)} is disposed`);
-    } else {
+    } else if (!isLazy(value)) {
       const expected = dtype === 'float32' ? Float32Array : dtype === 'int32' ? Int32Array : Uint8Array;
       if (!(value.data instanceof expected)) {
         throw new SafetensorsError(`tensor ${quote(name)}: a ${dtype} RawTensor needs its data in a ${expected.name}`);
@@ -115,33 +132,84 @@ function copyInto(out: Uint8Array, at: number, data: Float32Array | Int32Array |
   }
 }
 
-/**
- * Serialises tensors (tf.Tensors or RawTensors) and string metadata to safetensors bytes. tf.Tensors are
- * read back with async `data()`, one at a time, and are not disposed.
- */
-export async function writeSafetensors(tensors: Record<string, tf.Tensor | RawTensorInput>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
+interface Prepared {
+  head: Uint8Array;
+  entries: Planned[];
+  /** Bytes of the whole file. */
+  size: number;
+}
+
+/** The header (length prefix, JSON, space padding to a multiple of 8) and the data layout. */
+function prepare(tensors: Record<string, Writable>, metadata: Record<string, string> | undefined): Prepared {
   const { entries, dataLength } = plan(tensors);
-  const header = new TextEncoder().encode(headerJson(entries, metadata));
-  const n = Math.ceil(header.byteLength / 8) * 8;
-  const out = new Uint8Array(8 + n + dataLength);
-  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
-  out.set(header, 8);
-  out.fill(0x20, 8 + header.byteLength, 8 + n);
-  for (const e of entries) {
-    let data: Float32Array | Int32Array | Uint8Array;
-    if (isTensor(e.source)) {
-      const values = await e.source.data();
-      if (!(values instanceof Float32Array || values instanceof Int32Array || values instanceof Uint8Array)) {
-        throw new SafetensorsError(`tensor ${quote(e.name)}: unexpected data type from the backend`);
-      }
-      data = values;
-    } else {
-      data = e.source.data;
+  const json = new TextEncoder().encode(headerJson(entries, metadata));
+  const n = Math.ceil(json.byteLength / 8) * 8;
+  const head = new Uint8Array(8 + n);
+  new DataView(head.buffer).setBigUint64(0, BigInt(n), true);
+  head.set(json, 8);
+  head.fill(0x20, 8 + json.byteLength);
+  return { head, entries, size: head.byteLength + dataLength };
+}
+
+/** The values of one planned tensor, read (or produced) now and checked against its shape. */
+async function valuesOf(e: Planned): Promise<Float32Array | Int32Array | Uint8Array> {
+  let data: Float32Array | Int32Array | Uint8Array;
+  if (isTensor(e.source)) {
+    const values = await e.source.data();
+    if (!(values instanceof Float32Array || values instanceof Int32Array || values instanceof Uint8Array)) {
+      throw new SafetensorsError(`tensor ${quote(e.name)}: unexpected data type from the backend`);
     }
-    if (data.length * (SAFETENSORS_DTYPE_BITS[e.stDtype] / 8) !== e.end - e.begin) {
-      throw new SafetensorsError(`tensor ${quote(e.name)}: the backend returned ${data.length} values for shape [${e.shape.join(', ')}]`);
-    }
-    copyInto(out, 8 + n + e.begin, data, e.dtype);
+    data = values;
+  } else if (isLazy(e.source)) {
+    data = await e.source.read();
+    const expected = e.dtype === 'float32' ? Float32Array : e.dtype === 'int32' ? Int32Array : Uint8Array;
+    if (!(data instanceof expected)) throw new SafetensorsError(`tensor ${quote(e.name)}: read() gave a ${data?.constructor?.name}, expected a ${expected.name}`);
+  } else {
+    data = e.source.data;
   }
+  if (data.length * (SAFETENSORS_DTYPE_BITS[e.stDtype] / 8) !== e.end - e.begin) {
+    throw new SafetensorsError(`tensor ${quote(e.name)}: got ${data.length} values for shape [${e.shape.join(', ')}]`);
+  }
+  return data;
+}
+
+/** Little-endian bytes of one tensor's values. */
+function bytesOf(data: Float32Array | Int32Array | Uint8Array, dtype: RawDtype): Uint8Array {
+  if (LITTLE_ENDIAN && dtype !== 'bool') return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(dtype === 'bool' ? data.length : data.length * 4);
+  copyInto(out, 0, data, dtype);
+  return out;
+}
+
+/** The size in bytes of the file `writeSafetensors` / `writeSafetensorsStream` would write. */
+export function safetensorsSize(tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): number {
+  return prepare(tensors, metadata).size;
+}
+
+/**
+ * Writes the same bytes as `writeSafetensors`, piece by piece through `sink`: the header, then each
+ * tensor's values as soon as they are read, so no more than one tensor's data is held at a time (files
+ * larger than memory, or than Node's 2 GiB buffers). Returns the total size.
+ */
+export async function writeSafetensorsStream(
+  tensors: Record<string, WritableTensor>,
+  metadata: Record<string, string> | undefined,
+  sink: (bytes: Uint8Array) => Promise<void>,
+): Promise<number> {
+  const { head, entries, size } = prepare(tensors, metadata);
+  await sink(head);
+  for (const e of entries) await sink(bytesOf(await valuesOf(e), e.dtype));
+  return size;
+}
+
+/**
+ * Serialises tensors (tf.Tensors, RawTensors or lazy tensors) and string metadata to safetensors bytes.
+ * tf.Tensors are read back with async `data()`, one at a time, and are not disposed.
+ */
+export async function writeSafetensors(tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
+  const { head, entries, size } = prepare(tensors, metadata);
+  const out = new Uint8Array(size);
+  out.set(head, 0);
+  for (const e of entries) copyInto(out, head.byteLength + e.begin, await valuesOf(e), e.dtype);
   return out;
 }
