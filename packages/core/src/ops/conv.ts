@@ -139,33 +139,26 @@ export function causalConv3d(x: tf.Tensor, w: tf.Tensor, options: CausalConv3dOp
   checkOutput(Math.floor(((x.shape as number[])[2] + top + bottom - kh) / stride[1]) + 1, 'height', op, x);
   checkOutput(Math.floor(((x.shape as number[])[3] + left + right - kw) / stride[2]) + 1, 'width', op, x);
   return tf.tidy(() => {
-    // Padding runs on rank-4 and rank-3 views: tfjs-webgpu 4.22's rank-5 pad emits invalid WGSL,
-    // and tfjs's Tile gradient stops at rank 4.
+    // Temporal padding runs on a rank-3 view (tfjs-webgpu 4.22's rank-5 pad emits invalid WGSL, and tfjs's
+    // Tile gradient stops at rank 4); spatial padding is left to conv2d, so no padded copy of x is made.
     const [b, t, h, wd, c] = x.shape as number[];
     const cout = (w.shape as number[])[4];
-    let xp: tf.Tensor = x;
-    let [hp, wp] = [h, wd];
-    if (top + bottom + left + right > 0) {
-      const frames = tf.reshape(x, [b * t, h, wd, c]);
-      [hp, wp] = [h + top + bottom, wd + left + right];
-      xp = tf.pad(frames, [[0, 0], [top, bottom], [left, right], [0, 0]]);
-    }
+    let rows = tf.reshape(x, [b, t, h * wd * c]);
     const front = kt - 1;
-    let tp = t;
     if (front > 0) {
-      const flat = tf.reshape(xp, [b, t, hp * wp * c]);
-      xp =
+      rows =
         mode === 'zeros'
-          ? tf.pad(flat, [[0, 0], [front, 0], [0, 0]])
-          : tf.concat([tf.tile(tf.slice(flat, [0, 0, 0], [b, 1, -1]), [1, front, 1]), flat], 1);
-      tp = t + front;
+          ? tf.pad(rows, [[0, 0], [front, 0], [0, 0]])
+          : tf.concat([tf.tile(tf.slice(rows, [0, 0, 0], [b, 1, -1]), [1, front, 1]), rows], 1);
     }
+    const tp = t + front;
+    const spatialPad: 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] =
+      top + bottom + left + right === 0 ? 'valid' : [[0, 0], [top, bottom], [left, right], [0, 0]];
     // A sum over the kt temporal taps of 2D convolutions of the frames each tap sees: the same function
     // as conv3d 'valid', on each backend's conv2d (tfjs-wasm 4.22's Conv3D is a scalar loop, ~0.1 GFLOP/s
     // for a 3×3×3 conv at 128 channels, against ~6 for this form). Output frame 0 adds only exact zeros
     // from the padding to its own tap, so an image convolves bit-identically as a one-frame clip.
     const outFrames = Math.floor((tp - kt) / stride[0]) + 1;
-    const rows = tf.reshape(xp, [b, tp, hp * wp * c]);
     const taps = tf.reshape(w, [kt, kh * kw * c * cout]);
     let sum: tf.Tensor | undefined;
     for (let dt = 0; dt < kt; dt++) {
@@ -175,11 +168,11 @@ export function causalConv3d(x: tf.Tensor, w: tf.Tensor, options: CausalConv3dOp
             ? rows
             : tf.slice(rows, [0, dt, 0], [b, outFrames, -1])
           : tf.gather(rows, tf.tensor1d(Array.from({ length: outFrames }, (_, i) => i * stride[0] + dt), 'int32'), 1);
-      const images = tf.reshape(frames, [b * outFrames, hp, wp, c]) as tf.Tensor4D;
+      const images = tf.reshape(frames, [b * outFrames, h, wd, c]) as tf.Tensor4D;
       // The tap is a row of w viewed as [kt, ·]: a rank-5 slice would differentiate through a rank-5 pad,
       // which tfjs-webgpu 4.22 computes wrongly.
       const tap = tf.reshape(kt === 1 ? w : tf.slice(taps, [dt, 0], [1, -1]), [kh, kw, c, cout]) as tf.Tensor4D;
-      const out = tf.conv2d(images, tap, [stride[1], stride[2]], 'valid');
+      const out = tf.conv2d(images, tap, [stride[1], stride[2]], spatialPad);
       sum = sum ? tf.add(sum, out) : out;
     }
     const [, ho, wo] = (sum as tf.Tensor4D).shape;
