@@ -4,6 +4,7 @@
  * browser bundle of this module neither needs nor tries to resolve them.
  */
 import { SafetensorsError } from '../errors';
+import { setOwn } from './header';
 import { readSafetensors } from './read';
 import { openSafetensorsStream, readExactlyFromFile } from './stream';
 import type { RawTensor, ReadSafetensorsOptions, SafetensorsFile } from './types';
@@ -92,9 +93,7 @@ async function readLargeFile(path: string | URL, size: number, options: ReadSafe
   try {
     const stream = await openSafetensorsStream(readExactlyFromFile(handle), { where: String(path), totalBytes: size, maxHeaderBytes: options.maxHeaderBytes });
     const tensors: Record<string, RawTensor> = {};
-    await stream.forEach((info, tensor) => {
-      Object.defineProperty(tensors, info.name, { value: tensor, enumerable: true, writable: true, configurable: true });
-    });
+    await stream.forEach((info, tensor) => setOwn(tensors, info.name, tensor));
     return { tensors, metadata: stream.header.metadata };
   } finally {
     await handle.close();
