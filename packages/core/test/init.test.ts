@@ -1,7 +1,7 @@
 // Initialisation follows PyTorch's defaults and is reproducible from a seed.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { Conv2d, Embedding, GroupNorm, LayerNorm, Linear, MultiheadAttention } from '../src/layers';
+import { Conv2d, Embedding, GroupNorm, LayerNorm, Linear, MultiheadAttention, randomInitSkipped, withoutRandomInit } from '../src/layers';
 import { SeededRandom } from '../src/random';
 
 const values = async (t: tf.Tensor) => Array.from(await t.data());
@@ -58,5 +58,35 @@ describe('initialisation', () => {
     expect(await values(a.weight)).toEqual(await values(b.weight));
     expect(await values(a.weight)).not.toEqual(await values(c.weight));
     for (const m of [a, b, c]) m.dispose();
+  });
+});
+
+describe('withoutRandomInit', () => {
+  it('builds layers with zero weights, draws nothing from the rng, and restores drawing afterwards', async () => {
+    const rng = new SeededRandom(3);
+    const [linear, embedding, attention, conv] = withoutRandomInit(() => {
+      expect(randomInitSkipped()).toBe(true);
+      return [new Linear(4, 3, { rng }), new Embedding(5, 2, { rng }), new MultiheadAttention(4, 2, { rng }), new Conv2d(2, 3, 3, { rng })];
+    });
+    expect(randomInitSkipped()).toBe(false);
+    for (const t of [linear.weight, linear.bias!, embedding.weight, attention.inProjWeight, attention.outProj.weight, conv.weight]) {
+      expect(maxAbs(await values(t))).toBe(0);
+    }
+    // Nothing was drawn: the rng still gives its first number.
+    expect(rng.nextUint32()).toBe(new SeededRandom(3).nextUint32());
+    const drawn = new Linear(4, 3, { rng: new SeededRandom(1) });
+    expect(maxAbs(await values(drawn.weight))).toBeGreaterThan(0);
+    for (const m of [linear, embedding, attention, conv, drawn]) m.dispose();
+  });
+
+  it('nests, and restores drawing when the build throws', () => {
+    expect(() =>
+      withoutRandomInit(() => {
+        withoutRandomInit(() => undefined);
+        expect(randomInitSkipped()).toBe(true);
+        throw new Error('bad config');
+      }),
+    ).toThrow('bad config');
+    expect(randomInitSkipped()).toBe(false);
   });
 });

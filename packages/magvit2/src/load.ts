@@ -8,7 +8,7 @@
  * carries the config too.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, readSafetensors, saveSafetensorsFile, type StateDict, toTensors, writeSafetensors } from '@vtok/core';
+import { ConfigError, readSafetensors, saveSafetensorsFile, type StateDict, toTensors, withoutRandomInit, writeSafetensors } from '@vtok/core';
 import { type Magvit2ConfigOverrides, magvit2ConfigToJson, parseMagvit2Config } from './config';
 import { type Magvit2Part, Magvit2Model } from './model';
 import { type Magvit2PresetName, magvit2Preset } from './presets';
@@ -84,7 +84,8 @@ export async function loadMagvit2(source: Magvit2Source, options: LoadMagvit2Opt
   try {
     const config = fromFile ?? (metadata[METADATA_CONFIG] !== undefined ? parseMagvit2Config(metadata[METADATA_CONFIG], options) : undefined);
     if (!config) throw new ConfigError(`${reader.description} has no config.json (and ${weightsName} carries no config)`);
-    model = new Magvit2Model(config, { parts: options.parts, seed: 0 });
+    // Every weight comes from the file: build without drawing random ones first.
+    model = withoutRandomInit(() => new Magvit2Model(config, { parts: options.parts, seed: 0 }));
     assignOpenMagvit2Weights(model, dict, model.parts, { preferEma: options.preferEma, source: `${reader.description}: ${weightsName}` });
     return new Magvit2Tokenizer(model);
   } catch (error) {

@@ -17,6 +17,7 @@ import {
   readSafetensors,
   saveSafetensorsFile,
   toTensors,
+  withoutRandomInit,
   writeSafetensors,
 } from '@vtok/core';
 import { type MaskGITConfig, resolveMaskGITConfig } from './config';
@@ -231,7 +232,8 @@ export async function loadMaskGIT(source: MaskGITSource, options: LoadMaskGITOpt
   if (options.signal?.aborted) throw new AbortError('loading the MaskGIT generator was aborted');
   const { tensors: raw, metadata } = await decodeWeights(gathered.weights, options);
   const { config, official } = resolveLoadConfig(options, gathered.config, metadata, gathered.weights.name);
-  const model = createMaskGIT(config, { init: 'none' });
+  // Every weight comes from the file: build without drawing random ones first.
+  const model = withoutRandomInit(() => createMaskGIT(config, { init: 'none' }));
   const owned: tf.Tensor[] = [];
   try {
     const dict: StateDict = {};

@@ -18,6 +18,7 @@ import {
   saveSafetensorsFile,
   StateDictError,
   type StateDictProblems,
+  withoutRandomInit,
   writeSafetensors,
 } from '@vtok/core';
 import { parseOfficialConfig, type OfficialConfig } from './config';
@@ -190,7 +191,8 @@ export async function loadTiTok(source: CheckpointSource, options: LoadOptions =
     const config = parseOfficialConfig(opened.config);
     const reader = await openSafetensorsStream(opened.weights, { where: opened.where, totalBytes: opened.size });
     const { fetch: _fetch, signal: _signal, ...modelOptions } = options;
-    const model = new TiTok(config, { ...modelOptions, officialConfig: opened.config, seed: 0, initialize: false });
+    // Every weight comes from the file: build without drawing random ones first.
+    const model = withoutRandomInit(() => new TiTok(config, { ...modelOptions, officialConfig: opened.config, seed: 0, initialize: false }));
     try {
       await loadOfficialStateDict(model, reader, opened.where);
     } catch (error) {

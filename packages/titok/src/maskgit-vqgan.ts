@@ -6,7 +6,7 @@
  * not part of this module, so its keys are skipped on load.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, Module, SeededRandom, ShapeError, ValueError, loadSafetensorsBytes, openSafetensorsStream, readExactlyFromBytes, type SafetensorsSource } from '@vtok/core';
+import { ConfigError, Module, SeededRandom, ShapeError, ValueError, loadSafetensorsBytes, openSafetensorsStream, readExactlyFromBytes, type SafetensorsSource, withoutRandomInit } from '@vtok/core';
 import { loadOfficialStateDict } from './checkpoint';
 import { MASKGIT_VQGAN_CODEBOOK_SIZE, MASKGIT_VQGAN_DECODER, type PixelDecoderConfig } from './config';
 import { PixelCodebook } from './pixel-codebook';
@@ -89,7 +89,7 @@ export async function loadMaskGitVqganDecoder(
 ): Promise<MaskGitVqganDecoder> {
   const bytes = await loadSafetensorsBytes(source);
   const reader = await openSafetensorsStream(readExactlyFromBytes(bytes), { where: typeof source === 'string' ? source : 'MaskGIT-VQGAN weights', totalBytes: bytes.byteLength });
-  const model = new MaskGitVqganDecoder(options.config ?? MASKGIT_VQGAN, { seed: 0, maxBatch: options.maxBatch });
+  const model = withoutRandomInit(() => new MaskGitVqganDecoder(options.config ?? MASKGIT_VQGAN, { seed: 0, maxBatch: options.maxBatch }));
   try {
     await loadOfficialStateDict(model, reader, 'MaskGIT-VQGAN weights', (name) => name.startsWith('encoder.'));
   } catch (error) {

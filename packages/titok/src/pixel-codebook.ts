@@ -3,7 +3,7 @@
  * head predicts logits over its rows; the decoder input is the softmax-weighted sum of the rows.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DTypeError, Embedding, Module, type SeededRandom } from '@vtok/core';
+import { DTypeError, Embedding, Module, type SeededRandom, uniformInit } from '@vtok/core';
 
 export class PixelCodebook extends Module {
   readonly embedding: Embedding;
@@ -16,7 +16,7 @@ export class PixelCodebook extends Module {
     super();
     this.embedding = this.addModule('embedding', new Embedding(numEmbeddings, embeddingDim, { rng }));
     // As the official VectorQuantizer: U(−1/K, 1/K).
-    const init = rng.uniform([numEmbeddings, embeddingDim], -1 / numEmbeddings, 1 / numEmbeddings);
+    const init = uniformInit(rng, [numEmbeddings, embeddingDim], 1 / numEmbeddings);
     this.embedding.weight.assign(init);
     init.dispose();
   }

@@ -9,6 +9,7 @@ import {
   Conv2d,
   Linear,
   Module,
+  normalInit,
   SeededRandom,
   type TokenSpace,
   type Tokenizer,
@@ -92,7 +93,7 @@ export class TiTok extends Module implements Tokenizer {
     this.maxBatch = positive(options.maxBatch ?? 8, 'maxBatch');
     this.maxPixelBatch = positive(options.maxPixelBatch ?? 1, 'maxPixelBatch');
     this.officialConfig = options.officialConfig ? structuredClone(options.officialConfig) : officialConfigFor(config);
-    this.latentTokens = this.addParameter('latent_tokens', rng.normal([c.numLatentTokens, c.encoder.width], 0, c.encoder.width ** -0.5));
+    this.latentTokens = this.addParameter('latent_tokens', normalInit(rng, [c.numLatentTokens, c.encoder.width], 0, c.encoder.width ** -0.5));
     this.encoder = this.addModule(
       'encoder',
       new TiTokEncoder({

@@ -3,7 +3,7 @@
  * and channels-last. State-dict names are the official ones, so checkpoints load by name.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv2d, LayerNorm, Linear, Module, ModuleList, ResidualAttentionBlock, SeededRandom } from '@vtok/core';
+import { Conv2d, LayerNorm, Linear, Module, ModuleList, normalInit, ResidualAttentionBlock, SeededRandom } from '@vtok/core';
 import { residualAttentionBlock } from './block';
 import type { VitSize } from './config';
 import { pipeConsuming, type Step } from './sequence';
@@ -19,7 +19,7 @@ function blocks(size: VitSize, rng: SeededRandom): ModuleList<ResidualAttentionB
 
 /** Free parameters (class/mask/latent tokens, positional tables) start as width^−½·N(0,1), as upstream. */
 function tokenInit(rng: SeededRandom, shape: number[], width: number): tf.Tensor {
-  return rng.normal(shape, 0, width ** -0.5);
+  return normalInit(rng, shape, 0, width ** -0.5);
 }
 
 /** Shared by encoder and decoder: ln_pre, the blocks (one tidy each), and the blocks as pipeline steps. */

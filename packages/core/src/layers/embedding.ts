@@ -3,7 +3,7 @@ import { ConfigError, DTypeError } from '../errors';
 import { Module } from '../module';
 import type { SeededRandom } from '../random';
 import { formatShape } from '../ops/validate';
-import { resolveRng } from './init';
+import { normalInit, resolveRng } from './init';
 
 export interface EmbeddingOptions {
   rng?: SeededRandom;
@@ -25,7 +25,7 @@ export class Embedding extends Module {
     for (const [name, v] of [['numEmbeddings', numEmbeddings], ['embeddingDim', embeddingDim]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ConfigError(`Embedding: ${name} must be a positive integer, got ${v}`);
     }
-    this.weight = this.addParameter('weight', resolveRng(options.rng).normal([numEmbeddings, embeddingDim]));
+    this.weight = this.addParameter('weight', normalInit(resolveRng(options.rng), [numEmbeddings, embeddingDim]));
   }
 
   /**

@@ -14,4 +14,4 @@ export {
   type ResidualAttentionBlockForwardOptions,
 } from './transformer';
 export { torchConv2dWeightToHWIO, hwioToTorchConv2dWeight, torchConv3dWeightToDHWIO, dhwioToTorchConv3dWeight } from './weight-layout';
-export { torchDefaultBound, xavierUniformBound } from './init';
+export { torchDefaultBound, xavierUniformBound, withoutRandomInit, randomInitSkipped, uniformInit, normalInit } from './init';
