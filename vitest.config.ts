@@ -27,7 +27,7 @@ const project = (name: string, include: string[], exclude: string[], env: Record
     name,
     include,
     exclude: ['**/node_modules/**', ...exclude],
-    setupFiles: [join(root, 'test-setup', 'backend.ts')],
+    setupFiles: [join(root, 'packages', 'test-utils', 'setup', 'backend.ts')],
     env,
     testTimeout: 120_000,
     hookTimeout: 120_000,

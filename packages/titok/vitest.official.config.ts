@@ -20,7 +20,7 @@ export default defineConfig({
   test: {
     root,
     include: ['packages/titok/test/official/**/*.official.ts'],
-    setupFiles: [join(root, 'test-setup', 'backend.ts')],
+    setupFiles: [join(root, 'packages', 'test-utils', 'setup', 'backend.ts')],
     env: { VTOK_TEST_BACKEND: process.env.VTOK_TEST_BACKEND ?? 'wasm' },
     testTimeout: 30 * 60_000,
     hookTimeout: 30 * 60_000,

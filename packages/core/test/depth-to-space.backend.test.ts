@@ -1,15 +1,13 @@
 // Depth-to-space / space-to-depth, 2D and 3D, both channel orders, against index-formula references.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { beforeAll, describe, expect, it } from 'vitest';
-import { forceGpuKernels } from './helpers/gpu';
+import { describe, expect, it } from 'vitest';
 import { depthToSpace2d, depthToSpace3d, spaceToDepth2d, spaceToDepth3d } from '../src/ops';
 import { checkOp } from './helpers/check';
 import { toTensor } from './helpers/tensors';
 import { RefRandom, ref } from './reference';
 
 
-beforeAll(forceGpuKernels);
 // Pure data movement: float32 values come back bit-exact, so the forward tolerance is 0.
 const EXACT = 0;
 

@@ -2,8 +2,7 @@
 // state-dict names, and no leaked tensors.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { beforeAll, describe, expect, it } from 'vitest';
-import { forceGpuKernels } from './helpers/gpu';
+import { describe, expect, it } from 'vitest';
 import {
   CausalConv3d,
   Conv2d,
@@ -23,13 +22,13 @@ import {
 } from '../src/layers';
 import { SeededRandom } from '../src/random';
 import { checkModule, expectCreateDisposeClean } from './helpers/check-module';
-import { expectClose, toND, toTensor } from './helpers/tensors';
+import { expectClose } from '@vtok/test-utils';
+import { toND, toTensor } from './helpers/tensors';
 import { type NDArray, RefRandom, offset, ref, refLayers, zeros } from './reference';
 
 const rng = (seed: number) => new SeededRandom(seed);
 
 
-beforeAll(forceGpuKernels);
 describe('Linear', () => {
   it('y = x·Wᵀ + b over the last axis of a rank-3 input', async () => {
     const rr = new RefRandom(100);

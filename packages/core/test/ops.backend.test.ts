@@ -1,8 +1,7 @@
 // Composite ops against the float64 reference (forward and gradients) on the active backend.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { beforeAll, describe, expect, it } from 'vitest';
-import { forceGpuKernels } from './helpers/gpu';
+import { describe, expect, it } from 'vitest';
 import {
   causalConv3d,
   conv2dTorch,
@@ -19,7 +18,6 @@ import { toTensor } from './helpers/tensors';
 import { RefRandom, ref } from './reference';
 
 
-beforeAll(forceGpuKernels);
 describe('activations', () => {
   it('gelu (exact erf form) matches the float64 reference, with gradient', async () => {
     const rr = new RefRandom(1);

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SafetensorsError, readSafetensors } from '../src';
-import { assemble, prng, readGolden } from './safetensors-helpers';
+import { prng, readGoldenFile } from '@vtok/test-utils';
+import { assemble } from './safetensors-helpers';
 
 const SEED = 20240611;
 const VARIANTS = 4000;
@@ -81,7 +82,7 @@ interface Source {
 }
 
 function load(name: string): Source {
-  const file = readGolden(name);
+  const file = readGoldenFile(name);
   const n = Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
   return { name, file, header: new TextDecoder().decode(file.subarray(8, 8 + n)), data: file.subarray(8 + n) };
 }

@@ -1,5 +1,5 @@
 /**
- * The reader and writer on the real golden files (copied into test/fixtures/golden). Values are checked
+ * The reader and writer on the real golden files (stored once in @vtok/test-utils' golden/). Values are checked
  * against two independent sources: stats.json (made by a Python standard-library parser, see the
  * README there) and a DataView parser in safetensors-helpers.ts.
  */
@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors, type RawTensor } from '../src';
-import { GOLDEN_DIR, goldenFiles, readGolden, referenceParse, wordsOf } from './safetensors-helpers';
+import { GOLDEN_DIR, goldenSafetensorsFiles, readGoldenFile } from '@vtok/test-utils';
+import { referenceParse, wordsOf } from './safetensors-helpers';
 
 interface TensorStats {
   dtype: string;
@@ -25,7 +26,7 @@ const stats = JSON.parse(readFileSync(join(GOLDEN_DIR, 'stats.json'), 'utf8')) a
   { bytes: number; sha256: string; metadata_keys: string[]; tensors: Record<string, TensorStats> }
 >;
 
-const files = goldenFiles();
+const files = goldenSafetensorsFiles();
 
 /** What case.json declares for a file: name -> { dtype, shape? }. */
 function declared(relative: string): Record<string, { dtype: string; shape?: number[] }> {
@@ -63,14 +64,14 @@ describe('golden fixtures', () => {
     expect(files.length).toBe(21);
     expect(Object.keys(stats).sort()).toEqual(files);
     for (const f of files) {
-      const bytes = readGolden(f);
+      const bytes = readGoldenFile(f);
       expect(bytes.byteLength, f).toBe(stats[f].bytes);
       expect(sha256(bytes), f).toBe(stats[f].sha256);
     }
   });
 
   it.each(files)('%s: names, shapes and dtypes are those case.json declares', (f) => {
-    const { tensors, metadata } = readSafetensors(readGolden(f));
+    const { tensors, metadata } = readSafetensors(readGoldenFile(f));
     const expected = declared(f);
     expect(Object.keys(tensors).sort()).toEqual(Object.keys(expected).sort());
     for (const [name, d] of Object.entries(expected)) {
@@ -89,7 +90,7 @@ describe('golden fixtures', () => {
   });
 
   it.each(files)('%s: values agree with the Python stats and with a DataView parser', (f) => {
-    const bytes = readGolden(f);
+    const bytes = readGoldenFile(f);
     const { tensors, metadata } = readSafetensors(bytes);
     const ref = referenceParse(bytes);
     expect(metadata).toEqual(ref.metadata);
@@ -151,7 +152,7 @@ function canonical(file: Uint8Array): Uint8Array {
 
 describe('golden round trips', () => {
   it.each(files)('%s: write(read(x)) has the reference layout and write -> read -> write is byte-identical', async (f) => {
-    const original = readGolden(f);
+    const original = readGoldenFile(f);
     const first = readSafetensors(original);
     const written = await writeSafetensors(first.tensors, first.metadata);
     // The golden files list tensors in insertion order, not the reference writer's order, so they are

@@ -1,26 +1,7 @@
 /**
  * Test helpers for the safetensors tests, written independently of the reader/writer under test:
- * building files by hand, a tiny DataView parser, a PRNG, and fixture discovery.
+ * building files by hand and a tiny DataView parser (the golden files and a PRNG come from @vtok/test-utils).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-export const GOLDEN_DIR = join(import.meta.dirname, 'fixtures', 'golden');
-
-/** Every `<case>/<file>.safetensors` under the copied fixtures, as relative paths. */
-export function goldenFiles(): string[] {
-  const out: string[] = [];
-  for (const c of readdirSync(GOLDEN_DIR, { withFileTypes: true })) {
-    if (!c.isDirectory()) continue;
-    for (const f of readdirSync(join(GOLDEN_DIR, c.name))) if (f.endsWith('.safetensors')) out.push(`${c.name}/${f}`);
-  }
-  return out.sort();
-}
-
-export function readGolden(relative: string): Uint8Array {
-  const b = readFileSync(join(GOLDEN_DIR, relative));
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
 
 /** Assembles a file from header text (padded to `pad` bytes with spaces if given) and data bytes. */
 export function assemble(headerText: string, data: Uint8Array = new Uint8Array(0), options: { n?: bigint; padTo?: number } = {}): Uint8Array {
@@ -92,17 +73,4 @@ export function referenceParse(file: Uint8Array): { metadata: Record<string, str
 /** The bit patterns of a typed array's elements as 32-bit words (platform order = little-endian here). */
 export function wordsOf(data: Float32Array | Int32Array): Uint32Array {
   return new Uint32Array(data.slice().buffer);
-}
-
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): { next(): number; int(n: number): number; pick<T>(xs: readonly T[]): T } {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n) => Math.floor(next() * n), pick: (xs) => xs[Math.floor(next() * xs.length)] };
 }

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors, readSafetensorsAsTensors, writeSafetensors } from '../src';
-import { readGolden } from './safetensors-helpers';
+import { readGoldenFile } from '@vtok/test-utils';
 
 describe(`safetensors on ${process.env.VTOK_TEST_BACKEND ?? 'cpu'}`, () => {
   it('writes backend tensors and reads them back as tensors, without leaking', async () => {
@@ -30,7 +30,7 @@ describe(`safetensors on ${process.env.VTOK_TEST_BACKEND ?? 'cpu'}`, () => {
   });
 
   it('loads a real checkpoint onto the backend and writes it back', async () => {
-    const bytes = readGolden('lfq_tiny/io.safetensors');
+    const bytes = readGoldenFile('lfq_tiny/io.safetensors');
     const raw = readSafetensors(bytes);
     const before = tf.memory().numTensors;
     const tensors = readSafetensorsAsTensors(bytes);

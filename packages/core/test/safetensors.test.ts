@@ -19,7 +19,8 @@ import {
   writeSafetensors,
   type RawTensor,
 } from '../src';
-import { assemble, le, oneTensor, readGolden } from './safetensors-helpers';
+import { readGoldenFile } from '@vtok/test-utils';
+import { assemble, le, oneTensor } from './safetensors-helpers';
 
 function bits(x: number): number {
   return new Uint32Array(new Float32Array([x]).buffer)[0];
@@ -421,7 +422,7 @@ describe('writeSafetensors', () => {
 
 describe('tensors and memory', () => {
   it('readSafetensorsAsTensors makes tensors the caller owns; nothing leaks', async () => {
-    const bytes = readGolden('maskgit_tiny/weights.safetensors');
+    const bytes = readGoldenFile('maskgit_tiny/weights.safetensors');
     const before = tf.memory().numTensors;
     const tensors = readSafetensorsAsTensors(bytes);
     const raw = readSafetensors(bytes).tensors;

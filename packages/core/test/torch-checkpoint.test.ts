@@ -5,7 +5,6 @@
  * container, the EMA choice and the plain state dict are found as the golden README describes.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   isPickleDict,
@@ -17,10 +16,11 @@ import {
   type PickleDict,
   type RawTensor,
 } from '../src';
-import { bfloat16ToNumber, halfToNumber, readTorchFixture, TORCH_DIR } from './torch-helpers';
+import { goldenPath } from '@vtok/test-utils';
+import { bfloat16ToNumber, halfToNumber, torchFixture } from './torch-helpers';
 
-const caseJson = JSON.parse(readFileSync(join(TORCH_DIR, 'case.json'), 'utf8')) as { dtypes: Record<string, string> };
-const expected = readSafetensors(readTorchFixture('expected.safetensors')).tensors;
+const caseJson = JSON.parse(readFileSync(goldenPath('torch_ckpt_tiny', 'case.json'), 'utf8')) as { dtypes: Record<string, string> };
+const expected = readSafetensors(torchFixture('expected.safetensors')).tensors;
 const EMA_PREFIX = 'model_ema.';
 const modelKeys = Object.keys(caseJson.dtypes).filter((k) => !k.startsWith(EMA_PREFIX));
 
@@ -51,7 +51,7 @@ function expectSame(name: string, got: TorchTensor, ref: RawTensor): void {
 
 describe('readTorchCheckpoint on torch.save files', () => {
   it('reads the Lightning checkpoint: metadata, every tensor in its torch dtype, bit-exact', () => {
-    const root = readTorchCheckpoint(readTorchFixture('model.ckpt')) as PickleDict;
+    const root = readTorchCheckpoint(torchFixture('model.ckpt')) as PickleDict;
     expect(isPickleDict(root)).toBe(true);
     expect(root.epoch).toBe(3);
     expect(root.global_step).toBe(4567);
@@ -69,7 +69,7 @@ describe('readTorchCheckpoint on torch.save files', () => {
   });
 
   it('reads the bare state dict (pytorch_model.bin style): model keys only, same values', () => {
-    const root = readTorchCheckpoint(readTorchFixture('plain.bin')) as PickleDict;
+    const root = readTorchCheckpoint(torchFixture('plain.bin')) as PickleDict;
     expect(Object.keys(root).sort()).toEqual([...modelKeys].sort());
     for (const name of modelKeys) {
       expect(`torch.${(root[name] as TorchTensor).dtype}`).toBe(caseJson.dtypes[name]);
@@ -78,7 +78,7 @@ describe('readTorchCheckpoint on torch.save files', () => {
   });
 
   it('gathers the non-contiguous (transposed) view into row-major order', () => {
-    const sd = (readTorchCheckpoint(readTorchFixture('model.ckpt')) as PickleDict).state_dict as PickleDict;
+    const sd = (readTorchCheckpoint(torchFixture('model.ckpt')) as PickleDict).state_dict as PickleDict;
     const view = sd['decoder.strided_view'] as TorchTensor;
     expect(view.shape).toEqual(expected['decoder.strided_view'].shape);
     // Its storage holds the transpose: element (i, j) of the view is element (j, i) of the storage.
@@ -86,7 +86,7 @@ describe('readTorchCheckpoint on torch.save files', () => {
   });
 
   it('views aligned contiguous data without copying, and copies everything with { copy: true }', () => {
-    const bytes = new Uint8Array(readTorchFixture('model.ckpt')); // own buffer, offset 0: storages 64-byte aligned
+    const bytes = new Uint8Array(torchFixture('model.ckpt')); // own buffer, offset 0: storages 64-byte aligned
     const viewed = (readTorchCheckpoint(bytes) as PickleDict).state_dict as PickleDict;
     const copied = (readTorchCheckpoint(bytes, { copy: true }) as PickleDict).state_dict as PickleDict;
     expect((viewed['encoder.conv_in.weight'] as TorchTensor).data.buffer).toBe(bytes.buffer);
@@ -96,7 +96,7 @@ describe('readTorchCheckpoint on torch.save files', () => {
   });
 
   it('accepts an ArrayBuffer and a Node Buffer as well as a Uint8Array', () => {
-    const bytes = readTorchFixture('plain.bin');
+    const bytes = torchFixture('plain.bin');
     const fromBuffer = readTorchCheckpoint(Buffer.from(bytes)) as PickleDict;
     const fromArrayBuffer = readTorchCheckpoint(bytes.slice().buffer) as PickleDict;
     expectSame('encoder.norm.weight', fromBuffer['encoder.norm.weight'] as TorchTensor, expected['encoder.norm.weight']);
@@ -105,7 +105,7 @@ describe('readTorchCheckpoint on torch.save files', () => {
 });
 
 describe('selectTorchStateDict', () => {
-  const ckpt = readTorchCheckpoint(readTorchFixture('model.ckpt'));
+  const ckpt = readTorchCheckpoint(torchFixture('model.ckpt'));
 
   it('finds state_dict in a Lightning checkpoint and substitutes the model_ema.* copies (dots removed)', () => {
     const sel = selectTorchStateDict(ckpt);
@@ -138,7 +138,7 @@ describe('selectTorchStateDict', () => {
   });
 
   it('uses the top level of a bare state dict', () => {
-    const sel = selectTorchStateDict(readTorchCheckpoint(readTorchFixture('plain.bin')));
+    const sel = selectTorchStateDict(readTorchCheckpoint(torchFixture('plain.bin')));
     expect(sel.path).toEqual([]);
     expect(sel.emaTensors).toBe(0);
     expect(Object.keys(sel.tensors)).toEqual(modelKeys);

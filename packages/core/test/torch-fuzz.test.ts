@@ -18,8 +18,8 @@ import {
   type PickleValue,
 } from '../src';
 import { ZipArchive } from '../src/torch/zip';
-import { prng } from './safetensors-helpers';
-import { readTorchFixture, stateDictPickle, writeTorchLegacy, writeZip, type TensorSpec } from './torch-helpers';
+import { prng } from '@vtok/test-utils';
+import { stateDictPickle, torchFixture, writeTorchLegacy, writeZip, type TensorSpec } from './torch-helpers';
 
 const SEED = 20250607;
 const VARIANTS = 4000;
@@ -34,7 +34,7 @@ interface Source {
 }
 
 function zipSource(name: string): Source {
-  const file = readTorchFixture(name);
+  const file = torchFixture(name);
   const zip = new ZipArchive(file);
   const entries = [...zip.entries.keys()].map((n): [string, Uint8Array] => [n, zip.read(n, true).slice()]);
   return { name, file, entries };

@@ -3,14 +3,12 @@
  * stored-zip writer (with its own bit-by-bit CRC-32), writers for torch.save's zip and legacy layouts,
  * and an IEEE half-precision decoder for comparing float16 data with the float32 reference.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
-export const TORCH_DIR = join(import.meta.dirname, 'fixtures', 'golden', 'torch_ckpt_tiny');
+import { readGoldenFile } from '@vtok/test-utils';
 
-export function readTorchFixture(name: string): Uint8Array {
-  const b = readFileSync(join(TORCH_DIR, name));
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+/** A file of the golden torch_ckpt_tiny case (written by torch.save; see the golden README). */
+export function torchFixture(name: string): Uint8Array {
+  return readGoldenFile(`torch_ckpt_tiny/${name}`);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -87,6 +85,7 @@ function intTuple(values: number[]): number[] {
   if (values.length === 0) return op.emptyTuple;
   return [...op.mark, ...values.flatMap(op.int), ...op.tuple];
 }
+
 
 // ---------------------------------------------------------------------------------------------------
 // torch.save layouts
@@ -247,6 +246,7 @@ export function writeTorchLegacy(mainPickle: Uint8Array, storages: Record<string
   }
   return pickle(...parts);
 }
+
 
 // ---------------------------------------------------------------------------------------------------
 

@@ -4,13 +4,13 @@
  * with the EMA weights chosen by default; from bytes, a path and a file URL; nothing leaks.
  */
 import { pathToFileURL } from 'node:url';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { goldenPath } from '@vtok/test-utils';
 import { describe, expect, it } from 'vitest';
+import { torchFixture } from './torch-helpers';
 import { loadTorchCheckpoint, loadTorchStateDict, readSafetensors, TorchCheckpointError, type PickleDict } from '../src';
-import { readTorchFixture, TORCH_DIR } from './torch-helpers';
 
-const expected = readSafetensors(readTorchFixture('expected.safetensors')).tensors;
+const expected = readSafetensors(torchFixture('expected.safetensors')).tensors;
 const modelKeys = Object.keys(expected).filter((k) => !k.startsWith('model_ema.'));
 const emaName = (k: string) => `model_ema.${k.replace(/\./g, '')}`;
 
@@ -33,7 +33,7 @@ async function expectExact(name: string, got: tf.Tensor, refName: string): Promi
 describe(`loadTorchStateDict on ${process.env.VTOK_TEST_BACKEND ?? 'cpu'}`, () => {
   it('loads the Lightning checkpoint with its EMA weights, exactly, without leaking', async () => {
     const before = tf.memory().numTensors;
-    const tensors = await loadTorchStateDict(join(TORCH_DIR, 'model.ckpt'));
+    const tensors = await loadTorchStateDict(goldenPath('torch_ckpt_tiny', 'model.ckpt'));
     expect(Object.keys(tensors)).toEqual(modelKeys);
     for (const name of modelKeys) await expectExact(name, tensors[name], expected[emaName(name)] ? emaName(name) : name);
     expect(tensors['quantize.mask'].dtype).toBe('int32'); // int64 in the file
@@ -44,15 +44,15 @@ describe(`loadTorchStateDict on ${process.env.VTOK_TEST_BACKEND ?? 'cpu'}`, () =
   });
 
   it('loads the raw weights with preferEma: false (float16 and bfloat16 widened exactly)', async () => {
-    const tensors = await loadTorchStateDict(readTorchFixture('model.ckpt'), { preferEma: false });
+    const tensors = await loadTorchStateDict(torchFixture('model.ckpt'), { preferEma: false });
     for (const name of modelKeys) await expectExact(name, tensors[name], name);
     tf.dispose(Object.values(tensors));
   });
 
   it('loads a bare state dict from a file URL and the same from bytes', async () => {
     const before = tf.memory().numTensors;
-    const fromUrl = await loadTorchStateDict(pathToFileURL(join(TORCH_DIR, 'plain.bin')));
-    const fromBytes = await loadTorchStateDict(readTorchFixture('plain.bin').slice().buffer);
+    const fromUrl = await loadTorchStateDict(pathToFileURL(goldenPath('torch_ckpt_tiny', 'plain.bin')));
+    const fromBytes = await loadTorchStateDict(torchFixture('plain.bin').slice().buffer);
     expect(Object.keys(fromUrl)).toEqual(modelKeys);
     for (const name of modelKeys) {
       await expectExact(name, fromUrl[name], name);
@@ -64,8 +64,8 @@ describe(`loadTorchStateDict on ${process.env.VTOK_TEST_BACKEND ?? 'cpu'}`, () =
 
   it('reports unreadable sources as TorchCheckpointError and allocates nothing', async () => {
     const before = tf.memory().numTensors;
-    await expect(loadTorchStateDict(join(TORCH_DIR, 'case.json'))).rejects.toBeInstanceOf(TorchCheckpointError);
-    await expect(loadTorchStateDict(readTorchFixture('model.ckpt').subarray(0, 5000))).rejects.toThrow(/bad zip archive/);
+    await expect(loadTorchStateDict(goldenPath('torch_ckpt_tiny', 'case.json'))).rejects.toBeInstanceOf(TorchCheckpointError);
+    await expect(loadTorchStateDict(torchFixture('model.ckpt').subarray(0, 5000))).rejects.toThrow(/bad zip archive/);
     const notFound = async () => ({ ok: false, status: 404, statusText: 'Not Found' }) as Response;
     await expect(loadTorchStateDict('https://example.invalid/x.ckpt', { fetch: notFound })).rejects.toThrow(/HTTP 404/);
     await expect(loadTorchStateDict(42 as never)).rejects.toThrow(/cannot load a checkpoint from number/);
@@ -73,7 +73,7 @@ describe(`loadTorchStateDict on ${process.env.VTOK_TEST_BACKEND ?? 'cpu'}`, () =
   });
 
   it('loadTorchCheckpoint returns the whole checkpoint, fetched through options.fetch', async () => {
-    const bytes = readTorchFixture('model.ckpt');
+    const bytes = torchFixture('model.ckpt');
     const fetch = async () => new Response(bytes.slice());
     const root = (await loadTorchCheckpoint('https://example.invalid/model.ckpt', { fetch })) as PickleDict;
     expect(root.global_step).toBe(4567);

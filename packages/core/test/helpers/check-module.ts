@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import type { Module } from '../../src/module';
 import { type NDArray, type RefRandom, dot, numericGrad } from '../reference';
-import { FORWARD_TOL, GRAD_TOL, expectClose, expectNoLeak, moduleGrads, randomizeParams, toTensor } from './tensors';
+import { expectClose, expectNoLeak } from '@vtok/test-utils';
+import { FORWARD_TOL, GRAD_TOL, moduleGrads, randomizeParams, toTensor } from './tensors';
 
 export interface ModuleCheck<M extends Module> {
   label: string;

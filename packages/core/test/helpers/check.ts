@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import { type NDArray, type RefRandom, dot, numericGrad } from '../reference';
-import { FORWARD_TOL, GRAD_TOL, expectClose, expectNoLeak, gradsOf, toTensor } from './tensors';
+import { expectClose, expectNoLeak } from '@vtok/test-utils';
+import { FORWARD_TOL, GRAD_TOL, gradsOf, toTensor } from './tensors';
 
 export interface OpCheck {
   label: string;

@@ -1,8 +1,10 @@
-/** Bridges between tfjs tensors and the float64 reference, plus the comparison and leak checks. */
+/**
+ * Bridges between tfjs tensors and the float64 reference (the comparison and leak checks themselves are
+ * @vtok/test-utils' expectClose / expectNoLeak).
+ */
 import * as tf from '@tensorflow/tfjs-core';
-import { expect } from 'vitest';
 import type { Module } from '../../src/module';
-import { type NDArray, type RefRandom, maxAbs } from '../reference';
+import type { NDArray, RefRandom } from '../reference';
 
 /**
  * Tolerances, relative to the scale (max |value|) of the reference tensor. float32 has a 6e-8 unit
@@ -20,20 +22,6 @@ export function toTensor(a: NDArray): tf.Tensor {
 
 export async function toND(t: tf.Tensor): Promise<NDArray> {
   return { shape: [...t.shape], data: Float64Array.from(await t.data()) };
-}
-
-/** Max |got − ref| / scale(ref); fails with both numbers when it exceeds `tol`. */
-export async function expectClose(got: tf.Tensor, ref: NDArray, tol: number, label: string): Promise<number> {
-  expect(got.shape, `${label}: shape`).toEqual(ref.shape);
-  const data = await got.data();
-  let err = 0;
-  for (let i = 0; i < data.length; i++) err = Math.max(err, Math.abs(data[i] - ref.data[i]));
-  const scale = maxAbs(ref) || 1;
-  const rel = err / scale;
-  // VTOK_REPORT_ERRORS=1 prints every measured error, to see how much room a tolerance leaves.
-  if (process.env.VTOK_REPORT_ERRORS) console.log(`[err] ${rel.toExponential(2)}  ${label}`);
-  expect(rel, `${label}: max abs error ${err.toExponential(2)} at scale ${scale.toExponential(2)}`).toBeLessThanOrEqual(tol);
-  return rel;
 }
 
 /** Gradients of Σ f(inputs)·cotangent with respect to `inputs`. */
@@ -84,22 +72,4 @@ export function randomizeParams(module: Module, rr: RefRandom, scale = 0.5): Rec
   module.loadStateDict(dict);
   tf.dispose(Object.values(dict));
   return values;
-}
-
-/** Runs `fn` and checks that it leaves exactly `expectedNew` more live tensors than before. */
-export async function expectTensorDelta<T>(fn: () => T | Promise<T>, expectedNew: number, label: string): Promise<T> {
-  const before = tf.memory().numTensors;
-  const result = await fn();
-  expect(tf.memory().numTensors - before, `${label}: live tensors added`).toBe(expectedNew);
-  return result;
-}
-
-/** A public call that returns one tensor adds exactly that tensor; disposing it returns to the start. */
-export async function expectNoLeak(fn: () => tf.Tensor | tf.Tensor[], label: string): Promise<void> {
-  const before = tf.memory().numTensors;
-  const out = fn();
-  const outs = Array.isArray(out) ? out : [out];
-  expect(tf.memory().numTensors - before, `${label}: live tensors after the call`).toBe(outs.length);
-  tf.dispose(outs);
-  expect(tf.memory().numTensors, `${label}: live tensors after disposing the result`).toBe(before);
 }

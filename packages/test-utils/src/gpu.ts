@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * tfjs-webgpu runs ops on the CPU while their inputs are small and still on the CPU
+ * tfjs-webgpu runs an op on the CPU while its inputs are small and still on the CPU
  * (WEBGPU_CPU_FORWARD, default true). Test tensors are small, so without this the webgpu project
- * would mostly test cpu kernels. Call in beforeAll of every backend test file.
+ * would mostly test cpu kernels. The shared vitest setup (setup/backend.ts) calls it before every
+ * test file; call it again only after switching backends inside a test.
  */
 export function forceGpuKernels(): void {
   if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);

@@ -1,0 +1,22 @@
+/**
+ * vtok's test helpers, shared by every package's tests (private, not published): the golden fixtures and
+ * their reader, closeness and leak checks, GPU-kernel forcing, seeded test data.
+ */
+export { parseSafetensors, type GoldenTensor, type ParsedSafetensors } from './safetensors';
+export {
+  GOLDEN_DIR,
+  GOLDEN_TOLERANCE,
+  goldenCase,
+  goldenCaseNames,
+  goldenPath,
+  goldenSafetensorsFiles,
+  goldenTensor,
+  readGoldenFile,
+  type GoldenCase,
+  type Tolerance,
+} from './golden';
+export { channelsFirst, channelsLast, tensorOf, type ShapedArray } from './tensors';
+export { expectAllClose, expectClose, expectExact, type Values } from './close';
+export { expectNoLeak, expectOnlyResult, expectTensorDelta, tensorsIn } from './memory';
+export { forceGpuKernels } from './gpu';
+export { centralDifferences, normals, prng, type TestRandom } from './random';
