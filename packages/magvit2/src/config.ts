@@ -131,6 +131,15 @@ export function temporalDownsamplings(config: ArchitectureConfig): number {
   return config.chMult.slice(0, -1).filter((m) => m !== 1).length;
 }
 
+/**
+ * Video: a clip must have 1 + k·frameStep frames (frameStep = 2^temporal down-samplings; 1 for images).
+ * Each temporal stride-2 causal conv reads frames 2j − 2 .. 2j for output frame j, so with an even
+ * count the last frame never reaches the tokens, and decoding gives back 1 + k·frameStep frames.
+ */
+export function frameStep(config: ArchitectureConfig): number {
+  return 2 ** temporalDownsamplings(config);
+}
+
 /** Latent frames for `frames` input frames: each temporal stride-2 causal conv maps T -> floor((T − 1)/2) + 1. */
 export function latentFrames(config: ArchitectureConfig, frames: number): number {
   let t = frames;
@@ -165,7 +174,7 @@ export function validateMagvit2Config(c: Magvit2Config): void {
     const frames = c.frames ?? 0;
     positiveInt(frames, 'frames');
     if (decodedFrames(c, latentFrames(c, frames)) !== frames) {
-      const step = 2 ** temporalDownsamplings(c);
+      const step = frameStep(c);
       throw new ConfigError(`Open-MAGVIT2 config: ${frames} frames do not survive encode + decode; use 1 + k·${step} frames (e.g. ${1 + 4 * step})`);
     }
   } else if (c.frames !== undefined) {
