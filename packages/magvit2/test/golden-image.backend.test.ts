@@ -1,7 +1,10 @@
 /**
- * Golden parity with the official Open-MAGVIT2 image tokenizer (fixture omagvit2_image_tiny, made by
- * TencentARC/SEED-Voken's own Encoder / Decoder / LFQ through VQModel.encode / decode). The model is
+ * Golden parity with the official Open-MAGVIT2 image tokenizer, on a square and a non-square input
+ * (fixtures omagvit2_image_tiny, 32×32, and omagvit2_image_rect_tiny, 16×40 -> an 8×20 token grid; made
+ * by TencentARC/SEED-Voken's own Encoder / Decoder / LFQ through VQModel.encode / decode). The model is
  * loaded the way a user loads one: loadMagvit2 on the folder layout (config.json + model.safetensors).
+ * Sizes come from each case's config (image_hw, latent_hw). The Tokenizer contract is also checked with
+ * the model configured for another size than the input: encode and decode follow the input.
  * Tolerance: the golden README's, |ours − ref| <= 1e-4 + 1e-4·|ref| elementwise; ids exact.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,14 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMagvit2, type Magvit2Tokenizer } from '../src';
 import { caseFiles, channelsFirst, channelsLast, expectExact, expectGoldenClose, golden, readCase } from './helpers/golden';
 
-const c = readCase('omagvit2_image_tiny');
-let tok: Magvit2Tokenizer;
-
-beforeAll(async () => {
+beforeAll(() => {
   if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
-  tok = await loadMagvit2(caseFiles(c));
 });
-afterAll(() => tok?.dispose());
 
 /** Collects named intermediates (as NCHW, like the fixture) while a forward pass runs. */
 function recorder(): { stages: Record<string, tf.Tensor>; onStage: (name: string, t: tf.Tensor) => void } {
@@ -24,11 +22,32 @@ function recorder(): { stages: Record<string, tf.Tensor>; onStage: (name: string
   return { stages, onStage: (name, t) => (stages[name] = channelsFirst(t)) };
 }
 
-describe('omagvit2_image_tiny', () => {
-  it('reads the sizes from the fixture config', () => {
-    const [h, w] = c.config.image_hw;
-    expect(tok.inputShape).toEqual([h, w, 3]);
-    expect(tok.tokens).toEqual({ vocabSize: c.config.n_embed, shape: c.config.latent_hw });
+describe.each(['omagvit2_image_tiny', 'omagvit2_image_rect_tiny'])('%s', (caseName) => {
+  const c = readCase(caseName);
+  const [H, W] = c.config.image_hw as number[];
+  const [h, w] = c.config.latent_hw as number[];
+  /** Configured at the fixture's size. */
+  let tok: Magvit2Tokenizer;
+  /** The same weights configured for twice the fixture's size: its default token space is not the input's. */
+  let other: Magvit2Tokenizer;
+
+  beforeAll(async () => {
+    tok = await loadMagvit2(caseFiles(c));
+    other = await loadMagvit2(caseFiles(c), { imageSize: [2 * H, 2 * W] });
+  });
+  afterAll(() => {
+    tok?.dispose();
+    other?.dispose();
+  });
+
+  it('reads the sizes from the fixture config; tokens and inputShape report the configured size', () => {
+    expect(tok.inputShape).toEqual([H, W, 3]);
+    expect(tok.tokens).toEqual({ vocabSize: c.config.n_embed, shape: [h, w] });
+    expect([H / h, W / w]).toEqual([tok.factor, tok.factor]);
+    expect(other.inputShape).toEqual([2 * H, 2 * W, 3]);
+    expect(other.tokens).toEqual({ vocabSize: c.config.n_embed, shape: [2 * h, 2 * w] });
+    expect(other.tokenShapeFor([H, W, 3])).toEqual([h, w]);
+    expect(other.outputShapeFor([h, w])).toEqual([H, W, 3]);
   });
 
   it('encoder: every stored intermediate, the latent, the quantised latent and the ids match', async () => {
@@ -71,25 +90,27 @@ describe('omagvit2_image_tiny', () => {
   });
 
   it('token ids -> ±1 codes (get_codebook_entry) exactly', async () => {
-    const [h, w] = c.config.latent_hw;
     const ids = tf.reshape(golden(c, 'quant.indices'), [c.config.batch, h, w]);
     const codes = tok.model.codes(ids);
     await expectExact(channelsFirst(codes), c.io['decode_code.z'], 'decode_code.z');
     tf.dispose([ids, codes]);
   });
 
-  it('Tokenizer contract: [0,1] images -> the official ids [B, h, w] -> the official image, clamped to [0,1]', async () => {
-    const [h, w] = c.config.latent_hw;
-    const images = tf.tidy(() => tf.div(tf.add(channelsLast(golden(c, 'input.image')), 1), 2));
-    const before = tf.memory().numTensors;
-    const ids = await tok.encode(images);
-    const out = await tok.decode(ids);
-    expect(tf.memory().numTensors - before, 'encode + decode leave only their results').toBe(2);
-    expect(ids.dtype).toBe('int32');
-    const official = tf.tidy(() => tf.reshape(golden(c, 'quant.indices'), [c.config.batch, h, w]));
-    await expectExact(ids, official, 'encode');
-    const expected = tf.tidy(() => tf.clipByValue(tf.div(tf.add(channelsLast(golden(c, 'output.decoded')), 1), 2), 0, 1));
-    await expectGoldenClose(out, expected, 'decode (clamped to [0,1])');
-    tf.dispose([images, ids, official, out, expected]);
-  });
+  for (const configured of ['the fixture size', 'twice the fixture size'] as const) {
+    it(`Tokenizer contract, model configured for ${configured}: [0,1] images [B, H, W, 3] -> the official ids [B, h, w] -> the official image, clamped to [0,1]`, async () => {
+      const t = configured === 'the fixture size' ? tok : other;
+      const images = tf.tidy(() => tf.div(tf.add(channelsLast(golden(c, 'input.image')), 1), 2));
+      expect(images.shape).toEqual([c.config.batch, H, W, 3]);
+      const before = tf.memory().numTensors;
+      const ids = await t.encode(images);
+      const out = await t.decode(ids);
+      expect(tf.memory().numTensors - before, 'encode + decode leave only their results').toBe(2);
+      expect(ids.dtype).toBe('int32');
+      const official = tf.tidy(() => tf.reshape(golden(c, 'quant.indices'), [c.config.batch, h, w]));
+      await expectExact(ids, official, 'encode');
+      const expected = tf.tidy(() => tf.clipByValue(tf.div(tf.add(channelsLast(golden(c, 'output.decoded')), 1), 2), 0, 1));
+      await expectGoldenClose(out, expected, 'decode (clamped to [0,1])');
+      tf.dispose([images, ids, official, out, expected]);
+    });
+  }
 });

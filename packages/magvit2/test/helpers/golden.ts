@@ -38,13 +38,14 @@ export function readCase(name: string): GoldenCase {
 
 /**
  * Open-MAGVIT2's YAML config (LightningCLI layout, as in configs/Open-MAGVIT2/gpu/*.yaml) for a golden
- * case, from the case's own config: the class tells image from video, the data `size` and
- * `sequence_length` give the input.
+ * case, from the case's own config: the class tells image from video, the data `size` (one number when
+ * square, [h, w] otherwise) and `sequence_length` give the input.
  */
 export function openMagvit2Config(c: GoldenCase): Record<string, unknown> {
   const cfg = c.config;
   const video = c.json.kind.startsWith('omagvit2_video');
-  const [frames, h] = cfg.video_thw ?? cfg.output_thw ?? [undefined, ...(cfg.image_hw ?? [])];
+  const [frames, h, w] = cfg.video_thw ?? cfg.output_thw ?? [undefined, ...(cfg.image_hw ?? [])];
+  const size = h === w ? h : [h, w];
   return {
     model: {
       class_path: video ? 'src.Open_MAGVIT2.models.video_lfqgan.VQModel' : 'src.Open_MAGVIT2.models.lfqgan.VQModel',
@@ -66,7 +67,7 @@ export function openMagvit2Config(c: GoldenCase): Record<string, unknown> {
         use_ema: true,
       },
     },
-    data: { init_args: { validation: { params: { config: { size: h, ...(video ? { sequence_length: frames } : {}) } } } } },
+    data: { init_args: { validation: { params: { config: { size, ...(video ? { sequence_length: frames } : {}) } } } } },
   };
 }
 
