@@ -1,11 +1,8 @@
 // Token factorisation on the active backend: split/merge round trips at 2^18 and agreement with LFQ's codes.
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TokenFactorization } from '../src/factorize';
 import { LookupFreeQuantizer } from '../src/lfq';
-import { forceGpuKernels } from './lfq-golden-helpers';
-
-beforeAll(forceGpuKernels);
 
 /** Ids covering 0, the top id, single bits and pseudo-random values below 2^bits. */
 function someIds(bits: number): number[] {

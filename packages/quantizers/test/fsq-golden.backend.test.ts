@@ -1,18 +1,16 @@
 // Golden parity with lucidrains/vector-quantize-pytorch `FSQ` (fixture fsq_tiny) on the active backend.
 // Tolerance: the fixture's (golden README §Tolerance): |ours - ref| <= 1e-4 + 1e-4·|ref| per element; ids exact.
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { channelsLast, expectAllClose, expectExact, goldenCase, tensorOf } from '@vtok/test-utils';
+import { describe, expect, it } from 'vitest';
 import { FiniteScalarQuantizer } from '../src/fsq';
-import { channelsLast, expectGolden, expectIdsEqual, forceGpuKernels, loadCase, toTensor } from './lfq-golden-helpers';
 
-const golden = loadCase('fsq_tiny');
+const golden = goldenCase('fsq_tiny');
 const cfg = golden.json.config;
-const tol = golden.json.tolerance.float;
+const tol = golden.tolerance;
 const io = golden.io;
 
 const fsq = () => new FiniteScalarQuantizer({ levels: cfg.levels, dim: cfg.dim });
-
-beforeAll(forceGpuKernels);
 
 describe('FSQ golden parity (fsq_tiny)', () => {
   it('the fixture uses only what this port implements', () => {
@@ -31,34 +29,34 @@ describe('FSQ golden parity (fsq_tiny)', () => {
   });
 
   it('quantize (incl. zero and ±20 saturated rows): codes and indices', async () => {
-    const z = toTensor(io['input.x']);
+    const z = tensorOf(io['input.x']);
     const r = fsq().quantize(z);
-    await expectGolden(r.quantized, io['output.x.quantized'], tol, 'output.x.quantized');
-    await expectIdsEqual(r.indices, io['output.x.indices'], 'output.x.indices');
+    await expectAllClose(r.quantized, io['output.x.quantized'], tol, 'output.x.quantized');
+    await expectExact(r.indices, io['output.x.indices'], 'output.x.indices');
     expect(Object.keys(r.losses)).toEqual([]);
     tf.dispose([z, r.quantized, r.indices]);
   });
 
   it('training mode gives the same values', async () => {
-    const z = toTensor(io['input.x']);
+    const z = tensorOf(io['input.x']);
     const r = fsq().quantize(z, { training: true });
-    await expectGolden(r.quantized, io['output.x.quantized'], tol, 'train output.x.quantized');
-    await expectIdsEqual(r.indices, io['output.x.indices'], 'train output.x.indices');
+    await expectAllClose(r.quantized, io['output.x.quantized'], tol, 'train output.x.quantized');
+    await expectExact(r.indices, io['output.x.indices'], 'train output.x.indices');
     tf.dispose([z, r.quantized, r.indices]);
   });
 
   it('image input, channel-first moved last', async () => {
-    const z = toTensor(channelsLast(io['input.x_img']));
+    const z = tensorOf(channelsLast(io['input.x_img']));
     const r = fsq().quantize(z);
-    await expectGolden(r.quantized, channelsLast(io['output.x_img.quantized']), tol, 'output.x_img.quantized');
-    await expectIdsEqual(r.indices, io['output.x_img.indices'], 'output.x_img.indices');
+    await expectAllClose(r.quantized, channelsLast(io['output.x_img.quantized']), tol, 'output.x_img.quantized');
+    await expectExact(r.indices, io['output.x_img.indices'], 'output.x_img.indices');
     tf.dispose([z, r.quantized, r.indices]);
   });
 
   it('lookup = indices_to_codes', async () => {
-    const ids = toTensor(io['output.x.indices']);
+    const ids = tensorOf(io['output.x.indices']);
     const codes = fsq().lookup(ids);
-    await expectGolden(codes, io['output.indices_to_codes'], tol, 'output.indices_to_codes');
+    await expectAllClose(codes, io['output.indices_to_codes'], tol, 'output.indices_to_codes');
     tf.dispose([ids, codes]);
   });
 
@@ -66,7 +64,7 @@ describe('FSQ golden parity (fsq_tiny)', () => {
     const q = fsq();
     const ids = tf.range(0, q.codebookSize, 1, 'int32');
     const codes = q.lookup(ids);
-    await expectGolden(codes, io['buffer.implicit_codebook'], tol, 'buffer.implicit_codebook');
+    await expectAllClose(codes, io['buffer.implicit_codebook'], tol, 'buffer.implicit_codebook');
     tf.dispose([ids, codes]);
   });
 });

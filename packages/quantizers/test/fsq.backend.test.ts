@@ -1,14 +1,12 @@
 // FSQ on the active backend, beyond the golden case: rounding rule, every id round trip, gradient.
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { normals } from '@vtok/test-utils';
+import { describe, expect, it } from 'vitest';
 import { FiniteScalarQuantizer } from '../src/fsq';
-import { forceGpuKernels, normals } from './lfq-golden-helpers';
 import { fsqBound } from './lfq-reference';
 
 /** Gradient tolerance relative to the largest |component|: float32 tanh' against float64; measured ~1e-7. */
 const GRAD_TOL = 1e-5;
-
-beforeAll(forceGpuKernels);
 
 describe('FiniteScalarQuantizer', () => {
   it("tf.round rounds half to even on this backend (PyTorch's rule, which FSQ's ids rely on)", async () => {

@@ -3,14 +3,12 @@
 // synchronously (cpu, wasm: see src/common/validate.ts); elsewhere the async checks catch the same input.
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '@vtok/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeak, normals } from '@vtok/test-utils';
+import { describe, expect, it } from 'vitest';
 import { assertCodeIndicesAsync, assertFiniteAsync, valueChecksRunSync } from '../src/common/validate';
 import { TokenFactorization } from '../src/factorize';
 import { FiniteScalarQuantizer } from '../src/fsq';
 import { LFQ_PRESETS, LookupFreeQuantizer } from '../src/lfq';
-import { expectNoLeak, forceGpuKernels, normals } from './lfq-golden-helpers';
-
-beforeAll(forceGpuKernels);
 
 const quantizers = () => [new LookupFreeQuantizer({ dim: 6 }), new FiniteScalarQuantizer({ levels: [8, 5, 5, 5, 3, 3] })];
 

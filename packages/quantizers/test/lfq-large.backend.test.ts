@@ -1,16 +1,14 @@
 // LFQ at MAGVIT-v2's size, K = 2^18, on the active backend: the losses without any [N, K] tensor (peak
 // memory far below one such tensor), equal to the literal float64 formulas, and ids <-> codes round trips.
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { normals } from '@vtok/test-utils';
+import { describe, expect, it } from 'vitest';
 import { LFQ_PRESETS, LookupFreeQuantizer } from '../src/lfq';
-import { forceGpuKernels, normals } from './lfq-golden-helpers';
 import { lfqLossesRef, rows } from './lfq-reference';
 
 const BITS = 18;
 /** Tolerance relative to max(1, |ref|), as in lfq-losses.backend.test.ts. */
 const FORWARD_TOL = 1e-5;
-
-beforeAll(forceGpuKernels);
 
 describe('LFQ with K = 2^18', () => {
   for (const [name, preset] of Object.entries(LFQ_PRESETS)) {

@@ -5,10 +5,10 @@
 // - the straight-through output passes the gradient unchanged;
 // - every loss gradient matches float64 central differences.
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { centralDifferences, normals } from '@vtok/test-utils';
+import { describe, expect, it } from 'vitest';
 import { type LfqConfig, LookupFreeQuantizer } from '../src/lfq';
-import { forceGpuKernels, normals } from './lfq-golden-helpers';
-import { type Formula, type LfqRefOptions, lfqLossesRef, numericGrad, rows } from './lfq-reference';
+import { type Formula, type LfqRefOptions, lfqLossesRef, rows } from './lfq-reference';
 
 /**
  * Forward tolerance, relative to max(1, |ref|): float32 evaluation, measured ≤ 2e-7 on cpu (run with
@@ -90,8 +90,6 @@ function refOptions(q: LookupFreeQuantizer): LfqRefOptions {
     sampleMinimizationWeight: c.sampleMinimizationWeight,
   };
 }
-
-beforeAll(forceGpuKernels);
 
 describe('LFQ losses = literal full-softmax float64 reference', () => {
   for (const s of settings) {
@@ -184,7 +182,7 @@ describe('LFQ gradients', () => {
         })(z);
         const got = await g.data();
         g.dispose();
-        const ref = numericGrad((theta) => lfqLossesRef(rows(theta, s.config.dim), opts)[name], Float64Array.from(values), 1e-6);
+        const ref = centralDifferences((theta) => lfqLossesRef(rows(theta, s.config.dim), opts)[name], Float64Array.from(values), 1e-6);
         let scale = 0;
         let err = 0;
         for (let i = 0; i < ref.length; i++) {

@@ -2,13 +2,13 @@
 // active backend, including its token factorisation. Tolerance: the fixture's (golden README §Tolerance):
 // |ours - ref| <= 1e-4 + 1e-4·|ref| per element; ids exact.
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { channelsLast, expectAllClose, expectExact, goldenCase, tensorOf } from '@vtok/test-utils';
+import { describe, expect, it } from 'vitest';
 import { LFQ_PRESETS, LookupFreeQuantizer } from '../src/lfq';
-import { channelsLast, expectGolden, expectIdsEqual, forceGpuKernels, loadCase, scalarOf, toTensor } from './lfq-golden-helpers';
 
-const golden = loadCase('omagvit2_lfq_tiny');
+const golden = goldenCase('omagvit2_lfq_tiny');
 const cfg = golden.json.config;
-const tol = golden.json.tolerance.float;
+const tol = golden.tolerance;
 const io = golden.io;
 
 /** Open-MAGVIT2's LFQ with the loss weights its configs apply outside it (aux = its quant_loss). */
@@ -28,14 +28,12 @@ function omagvit2Lfq(): LookupFreeQuantizer {
 
 /** The official layout: channel-first input, flat ids. Ours: channels-last input, ids [B, ...spatial]. */
 function quantizeChannelFirst(lfq: LookupFreeQuantizer, name: string, training: boolean) {
-  const z = toTensor(channelsLast(io[name]));
+  const z = tensorOf(channelsLast(io[name]));
   const r = lfq.quantize(z, { training });
   z.dispose();
   const flat = tf.reshape(r.indices, [-1]);
   return { ...r, flat, dispose: () => tf.dispose([r.quantized, r.indices, flat, ...Object.values(r.losses)]) };
 }
-
-beforeAll(forceGpuKernels);
 
 describe('LFQ golden parity: Open-MAGVIT2 (omagvit2_lfq_tiny)', () => {
   it('the fixture uses only what this port implements', () => {
@@ -49,8 +47,8 @@ describe('LFQ golden parity: Open-MAGVIT2 (omagvit2_lfq_tiny)', () => {
   for (const input of ['x', 'x_vid']) {
     it(`eval on input.${input}: quantized, LSB-first flat indices, zero losses upstream`, async () => {
       const r = quantizeChannelFirst(omagvit2Lfq(), `input.${input}`, false);
-      await expectGolden(r.quantized, channelsLast(io[`eval.${input}.quantized`]), tol, `eval.${input}.quantized`);
-      await expectIdsEqual(r.flat, io[`eval.${input}.indices`], `eval.${input}.indices`);
+      await expectAllClose(r.quantized, channelsLast(io[`eval.${input}.quantized`]), tol, `eval.${input}.quantized`);
+      await expectExact(r.flat, io[`eval.${input}.indices`], `eval.${input}.indices`);
       expect(Object.keys(r.losses)).toEqual([]);
       expect(io[`eval.${input}.entropy_aux_loss`].data[0]).toBe(0);
       expect(io[`eval.${input}.commitment`].data[0]).toBe(0);
@@ -63,25 +61,25 @@ describe('LFQ golden parity: Open-MAGVIT2 (omagvit2_lfq_tiny)', () => {
     const [b, , h, w] = io['input.x'].shape;
     const ids = tf.tensor(io['eval.x.indices'].data, [b, h, w], 'int32');
     const codes = lfq.lookup(ids);
-    await expectGolden(codes, channelsLast(io['eval.get_codebook_entry']), tol, 'eval.get_codebook_entry');
+    await expectAllClose(codes, channelsLast(io['eval.get_codebook_entry']), tol, 'eval.get_codebook_entry');
     const bits = tf.reshape(tf.div(tf.add(codes, 1), 2), [-1, lfq.dim]);
-    await expectGolden(bits, io['eval.indices_to_bits'], tol, 'eval.indices_to_bits');
+    await expectAllClose(bits, io['eval.indices_to_bits'], tol, 'eval.indices_to_bits');
     tf.dispose([ids, codes, bits]);
   });
 
   for (const input of ['x', 'x_soft', 'x_vid']) {
     it(`train on input.${input}: quantized, indices and every loss`, async () => {
       const r = quantizeChannelFirst(omagvit2Lfq(), `input.${input}`, true);
-      await expectGolden(r.quantized, channelsLast(io[`train.${input}.quantized`]), tol, `train.${input}.quantized`);
-      await expectIdsEqual(r.flat, io[`train.${input}.indices`], `train.${input}.indices`);
+      await expectAllClose(r.quantized, channelsLast(io[`train.${input}.quantized`]), tol, `train.${input}.quantized`);
+      await expectExact(r.flat, io[`train.${input}.indices`], `train.${input}.indices`);
       const { aux, perSampleEntropy, codebookEntropy, commitment } = r.losses;
-      await expectGolden(perSampleEntropy, scalarOf(io[`train.${input}.per_sample_entropy`]), tol, `train.${input}.per_sample_entropy`);
-      await expectGolden(codebookEntropy, scalarOf(io[`train.${input}.codebook_entropy`]), tol, `train.${input}.codebook_entropy`);
-      await expectGolden(commitment, scalarOf(io[`train.${input}.commitment`]), tol, `train.${input}.commitment`);
-      await expectGolden(aux, scalarOf(io[`train.${input}.quant_loss`]), tol, `train.${input}.quant_loss`);
+      await expectAllClose(perSampleEntropy, io[`train.${input}.per_sample_entropy`], tol, `train.${input}.per_sample_entropy`);
+      await expectAllClose(codebookEntropy, io[`train.${input}.codebook_entropy`], tol, `train.${input}.codebook_entropy`);
+      await expectAllClose(commitment, io[`train.${input}.commitment`], tol, `train.${input}.commitment`);
+      await expectAllClose(aux, io[`train.${input}.quant_loss`], tol, `train.${input}.quant_loss`);
       // entropy_aux_loss = sample_minimization_weight·H_sample − batch_maximization_weight·H_codebook
       const entropyAux = tf.sub(tf.mul(perSampleEntropy, cfg.sample_minimization_weight), tf.mul(codebookEntropy, cfg.batch_maximization_weight));
-      await expectGolden(entropyAux, scalarOf(io[`train.${input}.entropy_aux_loss`]), tol, `train.${input}.entropy_aux_loss`);
+      await expectAllClose(entropyAux, io[`train.${input}.entropy_aux_loss`], tol, `train.${input}.entropy_aux_loss`);
       entropyAux.dispose();
       r.dispose();
     });
@@ -93,13 +91,13 @@ describe('LFQ golden parity: Open-MAGVIT2 (omagvit2_lfq_tiny)', () => {
     const factorization = lfq.factorization();
     expect(factorization.bits).toEqual(cfg.factorized_bits);
     const [pre, post] = factorization.split(r.flat);
-    await expectIdsEqual(pre, io['factorized.x.indices_pre'], 'factorized.x.indices_pre');
-    await expectIdsEqual(post, io['factorized.x.indices_post'], 'factorized.x.indices_post');
+    await expectExact(pre, io['factorized.x.indices_pre'], 'factorized.x.indices_pre');
+    await expectExact(post, io['factorized.x.indices_post'], 'factorized.x.indices_post');
     const merged = factorization.merge([pre, post]);
     const [b, , h, w] = io['input.x'].shape;
     const ids = tf.reshape(merged, [b, h, w]);
     const codes = lfq.lookup(ids);
-    await expectGolden(codes, channelsLast(io['factorized.x.codes']), tol, 'factorized.x.codes');
+    await expectAllClose(codes, channelsLast(io['factorized.x.codes']), tol, 'factorized.x.codes');
     tf.dispose([pre, post, merged, ids, codes]);
     r.dispose();
   });

@@ -80,21 +80,6 @@ export function lfqLossesRef(z: number[][], o: LfqRefOptions): LfqRefLosses {
   return { perSampleEntropy, codebookEntropy, commitment, aux };
 }
 
-/** Central differences of a scalar function of a flat parameter vector (perturbed in place). */
-export function numericGrad(f: (theta: Float64Array) => number, theta: Float64Array, h: number): Float64Array {
-  const g = new Float64Array(theta.length);
-  for (let i = 0; i < theta.length; i++) {
-    const v = theta[i];
-    theta[i] = v + h;
-    const up = f(theta);
-    theta[i] = v - h;
-    const down = f(theta);
-    theta[i] = v;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
-
 /** Rows of a flat [n, d] array. */
 export function rows(flat: ArrayLike<number>, d: number): number[][] {
   return Array.from({ length: flat.length / d }, (_, i) => Array.from({ length: d }, (_, k) => flat[i * d + k]));

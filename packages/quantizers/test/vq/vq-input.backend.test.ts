@@ -3,11 +3,9 @@
 // on every backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { DTypeError, ShapeError, ValueError } from '@vtok/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { disposeAll } from '@vtok/test-utils';
+import { describe, expect, it } from 'vitest';
 import { VectorQuantizer, assertCodeIndicesAsync, assertFiniteAsync, valueChecksRunSync } from '../../src';
-import { disposeResult, forceGpuKernels } from './helpers';
-
-beforeAll(forceGpuKernels);
 
 const syncChecks = ['cpu', 'wasm'].includes(process.env.VTOK_TEST_BACKEND ?? 'cpu');
 
@@ -56,7 +54,7 @@ describe('VectorQuantizer input checks', () => {
       expectThrows(() => vq.quantize(z), ValueError, /latents must be finite, got 2 NaN\/Inf values in shape \[2,4\]/);
       // checkValues: false skips the read-back (the caller vouches for the values).
       const unchecked = new VectorQuantizer({ dim: 4, codebookSize: 10, checkValues: false });
-      disposeResult(unchecked.quantize(z));
+      disposeAll(unchecked.quantize(z));
       unchecked.dispose();
     }
     const before = tf.memory().numTensors;

@@ -1,18 +1,16 @@
 // Beyond the official code: EMA codebook updates, dead-code restart and usage statistics, on every backend.
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { disposeAll, expectClose, prng } from '@vtok/test-utils';
+import { describe, expect, it } from 'vitest';
 import { VectorQuantizer } from '../../src';
-import { disposeResult, expectClose, forceGpuKernels } from './helpers';
-import { TestRandom, flatten, nearest, normalize, rowsOf } from './reference';
-
-beforeAll(forceGpuKernels);
+import { flatten, nearest, normalize, rowsOf } from './reference';
 
 const K = 8, D = 3, N = 40;
 
 /** Eight well-separated centres and batches of latents around them (assignments have wide margins). */
 function clusteredData(seed: number) {
-  const rr = new TestRandom(seed);
-  const centres = rr.array(K * D, 4);
+  const rr = prng(seed);
+  const centres = rr.normals(K * D, 4);
   const batch = (count: number) => {
     const z = new Float64Array(count * D);
     for (let i = 0; i < count; i++) {
@@ -36,7 +34,7 @@ async function train(vq: VectorQuantizer, z: Float64Array, training = true): Pro
   const zt = tf.tensor(Float32Array.from(z), [z.length / D, D]);
   const r = vq.quantize(zt, { training });
   const ids = Array.from(await r.indices.data());
-  disposeResult(r);
+  disposeAll(r);
   zt.dispose();
   return ids;
 }

@@ -1,15 +1,13 @@
 // VectorQuantizer against a float64 reference on every backend: assignments (ties included), values,
 // losses, gradients (straight-through and the two losses vs central differences), lookup, leaks.
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { centralDifferences, disposeAll, expectClose, expectNoLeak, prng } from '@vtok/test-utils';
+import { describe, expect, it } from 'vitest';
 import { VectorQuantizer } from '../../src';
-import { disposeResult, expectClose, expectNoLeak, forceGpuKernels } from './helpers';
-import { TestRandom, flatten, nearest, normalize, numericGradient, referenceVQ, rowsOf } from './reference';
+import { flatten, nearest, normalize, referenceVQ, rowsOf } from './reference';
 
-const FORWARD_TOL = 2e-5; // relative to max(1, scale); float32 rounding only
+const FORWARD_TOL = 2e-5; // relative to the reference scale (max |ref|); float32 rounding only
 const GRAD_TOL = 1e-4; // float32 gradients vs float64 central differences
-
-beforeAll(forceGpuKernels);
 
 /** A quantizer holding `weight` [K*d] (row-major), with value checks as configured. */
 function quantizerWith(weight: Float64Array, k: number, d: number, extra: Partial<ConstructorParameters<typeof VectorQuantizer>[0]> = {}) {
@@ -22,10 +20,10 @@ function quantizerWith(weight: Float64Array, k: number, d: number, extra: Partia
 
 /** Random latents and codebook whose nearest-code decisions have a clear margin in float32. */
 function separatedProblem(seed: number, n: number, k: number, d: number, useL2Norm: boolean) {
-  const rr = new TestRandom(seed);
+  const rr = prng(seed);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const z = rr.array(n * d);
-    const w = rr.array(k * d, 0.8);
+    const z = rr.normals(n * d);
+    const w = rr.normals(k * d, 0.8);
     const zl = rowsOf(z, d).map((v) => (useL2Norm ? normalize(v) : v));
     const codes = rowsOf(w, d).map((v) => (useL2Norm ? normalize(v) : v));
     if (nearest(zl, codes).minGap > 1e-3) return { z, w };
@@ -57,18 +55,18 @@ describe.each([false, true])('VectorQuantizer (useL2Norm: %s) vs the float64 ref
     expect(looked.shape).toEqual(shape);
     await expectClose(looked, flatten(ref.quantized), FORWARD_TOL, 'lookup');
     tf.dispose([looked, zt]);
-    disposeResult(r);
+    disposeAll(r);
     vq.dispose();
   });
 
   it('ties resolve to the first index, as torch.argmin', async () => {
     // 64 codes (parallel ArgMin on webgpu) made of 8 distinct vectors repeated: every latent ties 8 ways.
     const d = 4, k = 64, distinct = 8;
-    const rr = new TestRandom(7);
-    const base = rr.array(distinct * d);
+    const rr = prng(7);
+    const base = rr.normals(distinct * d);
     const w = new Float64Array(k * d);
     for (let i = 0; i < k; i++) w.set(base.subarray(((i * 5) % distinct) * d, ((i * 5) % distinct + 1) * d), i * d);
-    const z = rr.array(50 * d);
+    const z = rr.normals(50 * d);
     const vq = quantizerWith(w, k, d, { useL2Norm });
     const zt = tf.tensor(Float32Array.from(z), [50, d]);
     const r = vq.quantize(zt);
@@ -76,7 +74,7 @@ describe.each([false, true])('VectorQuantizer (useL2Norm: %s) vs the float64 ref
     // The reference picks the first of equal rows; each distinct vector's first copy is among 0..7.
     expect(Math.max(...ref.indices)).toBeLessThan(distinct);
     expect(Array.from(await r.indices.data())).toEqual(ref.indices);
-    disposeResult(r);
+    disposeAll(r);
     zt.dispose();
     vq.dispose();
   });
@@ -99,7 +97,7 @@ describe.each([false, true])('gradients (useL2Norm: %s)', (useL2Norm) => {
 
   it('straight-through: the upstream gradient reaches z unchanged (through the l2-normalisation when on)', async () => {
     const { z, w } = separatedProblem(21, n, k, d, useL2Norm);
-    const cot = new TestRandom(22).array(n * d);
+    const cot = prng(22).normals(n * d);
     const vq = quantizerWith(w, k, d, { useL2Norm, commitmentCost: beta });
     const zt = tf.tensor(Float32Array.from(z), [n, d]);
     const ct = tf.tensor(Float32Array.from(cot), [n, d]);
@@ -113,7 +111,7 @@ describe.each([false, true])('gradients (useL2Norm: %s)', (useL2Norm) => {
         rowsOf(x, d).map(normalize).forEach((v, i) => v.forEach((e, j) => (s += e * cot[i * d + j])));
         return s;
       };
-      await expectClose(g, numericGradient(f, Float64Array.from(z)), GRAD_TOL, 'straight-through through normalize');
+      await expectClose(g, centralDifferences(f, Float64Array.from(z)), GRAD_TOL, 'straight-through through normalize');
     }
     tf.dispose([g, zt, ct]);
     vq.dispose();
@@ -132,8 +130,8 @@ describe.each([false, true])('gradients (useL2Norm: %s)', (useL2Norm) => {
       return s / (n * d);
     };
     const z64 = Float64Array.from(z), w64 = Float64Array.from(w);
-    const dMseDz = numericGradient((x) => mse(x, w64), z64);
-    const dMseDw = numericGradient((x) => mse(z64, x), w64);
+    const dMseDz = centralDifferences((x) => mse(x, w64), z64);
+    const dMseDw = centralDifferences((x) => mse(z64, x), w64);
     const zeros = (len: number) => new Float64Array(len);
     const scaled = (g: Float64Array, s: number) => g.map((v) => v * s);
     const expected = {
@@ -170,7 +168,7 @@ describe.each([false, true])('gradients (useL2Norm: %s)', (useL2Norm) => {
 describe('lookup', () => {
   it('looks up ids of any shape; lookupSoft mixes codes by probabilities (get_codebook_entry, 2-D float input)', async () => {
     const k = 6, d = 3;
-    const w = new TestRandom(51).array(k * d);
+    const w = prng(51).normals(k * d);
     for (const useL2Norm of [false, true]) {
       const vq = quantizerWith(w, k, d, { useL2Norm });
       const rows = rowsOf(w, d).map((v) => (useL2Norm ? normalize(v) : v));
@@ -179,7 +177,7 @@ describe('lookup', () => {
       const codes = vq.lookup(idt);
       expect(codes.shape).toEqual([2, 3, d]);
       await expectClose(codes, flatten(ids.flat().map((i) => rows[i])), FORWARD_TOL, 'lookup');
-      const p = new TestRandom(52).array(2 * k).map(Math.abs);
+      const p = prng(52).normals(2 * k).map(Math.abs);
       const pt = tf.tensor(Float32Array.from(p), [2, k]);
       const soft = vq.lookupSoft(pt);
       const raw = rowsOf(w, d);
