@@ -17,6 +17,6 @@ export {
 } from './golden';
 export { channelsFirst, channelsLast, tensorOf, type ShapedArray } from './tensors';
 export { expectAllClose, expectClose, expectExact, type Values } from './close';
-export { expectNoLeak, expectOnlyResult, expectTensorDelta, tensorsIn } from './memory';
+export { disposeAll, expectNoLeak, expectOnlyResult, expectTensorDelta, tensorsIn } from './memory';
 export { forceGpuKernels } from './gpu';
 export { centralDifferences, normals, prng, type TestRandom } from './random';

@@ -43,3 +43,8 @@ export async function expectTensorDelta<T>(fn: () => T | Promise<T>, expectedNew
   expect(tf.memory().numTensors - before, `${label}: live tensors added`).toBe(expectedNew);
   return out;
 }
+
+/** Disposes every tensor inside a value (a result object, an array, nested). */
+export function disposeAll(value: unknown): void {
+  tf.dispose(tensorsIn(value));
+}

@@ -54,7 +54,7 @@ function moveAxis(x: tf.Tensor, from: number, to: number): tf.Tensor {
  * between PyTorch's golden tensors and ours. A tf tensor gives a new tf tensor; plain arrays give plain arrays.
  */
 export function channelsLast(x: tf.Tensor): tf.Tensor;
-export function channelsLast<A extends IntOrFloat>(x: ShapedArray<A>): { shape: number[]; data: A };
+export function channelsLast(x: ShapedArray<IntOrFloat>): { shape: number[]; data: IntOrFloat };
 export function channelsLast(x: tf.Tensor | ShapedArray<IntOrFloat>): tf.Tensor | ShapedArray<IntOrFloat> {
   if (x.shape.length < 3) throw new Error(`channelsLast: expected rank >= 3 (batch, channels, ...), got shape [${x.shape}]`);
   return x instanceof tf.Tensor ? moveAxis(x, 1, x.rank - 1) : moveAxisRaw(x, 1, x.shape.length - 1);
@@ -62,7 +62,7 @@ export function channelsLast(x: tf.Tensor | ShapedArray<IntOrFloat>): tf.Tensor 
 
 /** Channels last → channels first: NHWC → NCHW, NTHWC → NCTHW (the last axis moves to 1). */
 export function channelsFirst(x: tf.Tensor): tf.Tensor;
-export function channelsFirst<A extends IntOrFloat>(x: ShapedArray<A>): { shape: number[]; data: A };
+export function channelsFirst(x: ShapedArray<IntOrFloat>): { shape: number[]; data: IntOrFloat };
 export function channelsFirst(x: tf.Tensor | ShapedArray<IntOrFloat>): tf.Tensor | ShapedArray<IntOrFloat> {
   if (x.shape.length < 3) throw new Error(`channelsFirst: expected rank >= 3 (batch, ..., channels), got shape [${x.shape}]`);
   return x instanceof tf.Tensor ? moveAxis(x, x.rank - 1, 1) : moveAxisRaw(x, x.shape.length - 1, 1);
