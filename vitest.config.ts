@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { webgpuTestEnvironment } from './scripts/webgpu-env.mjs';
@@ -21,6 +22,10 @@ if (!webgpu.ok) {
   console.warn(`\n[vtok] the webgpu test project is NOT run on this machine: ${webgpu.reason}\n`);
 }
 
+// Remote files are cached by the I/O layer: tests get a cache folder of their own, new each run, so
+// they neither read nor fill the user's cache.
+const cacheDir = process.env.VTOK_TEST_CACHE_DIR ?? mkdtempSync(join(tmpdir(), 'vtok-test-cache-'));
+
 const project = (name: string, include: string[], exclude: string[], env: Record<string, string>) => ({
   resolve: { alias },
   test: {
@@ -28,7 +33,7 @@ const project = (name: string, include: string[], exclude: string[], env: Record
     include,
     exclude: ['**/node_modules/**', ...exclude],
     setupFiles: [join(root, 'packages', 'test-utils', 'setup', 'backend.ts')],
-    env,
+    env: { VTOK_CACHE_DIR: cacheDir, ...env },
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

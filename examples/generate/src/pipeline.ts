@@ -3,17 +3,17 @@
  * pairs them with core's composePipeline, which refuses a pair that does not share a token space.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { composePipeline, ConfigError, type Pipeline, type Tokenizer } from '@vtok/core';
-import { loadMagvit2, type Magvit2Source } from '@vtok/magvit2';
+import { composePipeline, ConfigError, type ModelSource, type Pipeline, type Tokenizer } from '@vtok/core';
+import { loadMagvit2 } from '@vtok/magvit2';
 import { loadMaskGIT, type MaskGITGenerator, type MaskGITSource } from '@vtok/maskgit';
-import { loadTiTok, type CheckpointSource } from '@vtok/titok';
+import { loadTiTok } from '@vtok/titok';
 
 export const TOKENIZER_KINDS = ['titok', 'magvit2'] as const;
 export type TokenizerKind = (typeof TOKENIZER_KINDS)[number];
 
 export interface PipelineSources {
   /** 'titok': a TiTok hub folder (config.json + model.safetensors); 'magvit2': an Open-MAGVIT2 folder. */
-  tokenizer: { kind: TokenizerKind; source: CheckpointSource | Magvit2Source };
+  tokenizer: { kind: TokenizerKind; source: ModelSource };
   /** A MaskGIT generator folder (config.json + model.safetensors, or the official .bin). */
   generator: MaskGITSource;
 }
@@ -25,8 +25,8 @@ export interface GenerationPipeline extends Pipeline {
 }
 
 async function loadTokenizer({ kind, source }: PipelineSources['tokenizer']): Promise<Tokenizer> {
-  if (kind === 'titok') return loadTiTok(source as CheckpointSource);
-  if (kind === 'magvit2') return loadMagvit2(source as Magvit2Source);
+  if (kind === 'titok') return loadTiTok(source);
+  if (kind === 'magvit2') return loadMagvit2(source);
   throw new ConfigError(`unknown tokenizer kind '${String(kind)}': expected one of ${TOKENIZER_KINDS.join(', ')}`);
 }
 

@@ -14,7 +14,10 @@ export type VtokErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'TOKEN_SPACE_MISMATCH'
   | 'ABORTED'
-  | 'CONFIG';
+  | 'CONFIG'
+  | 'FILE_NOT_FOUND'
+  | 'DOWNLOAD'
+  | 'SAVE';
 
 export class VtokError extends Error {
   readonly code: VtokErrorCode;
@@ -153,5 +156,46 @@ export class TokenSpaceMismatchError extends VtokError {
 export class AbortError extends VtokError {
   constructor(message = 'the operation was aborted') {
     super('ABORTED', message);
+  }
+}
+
+/**
+ * A file a model needs is not where it was looked for: a folder or map without it, a 404, or (offline,
+ * `allowRemote: false`) a remote file that is not in the cache. `file` is the file's name, `where` the
+ * path or URL that was tried, `cachePath` where the cache was looked in, when it was.
+ */
+export class FileNotFoundError extends VtokError {
+  readonly file: string;
+  readonly where: string;
+  readonly cachePath?: string;
+  constructor(file: string, where: string, detail?: string, cachePath?: string) {
+    super('FILE_NOT_FOUND', `${file} was not found at ${where}${detail ? ` (${detail})` : ''}`);
+    this.file = file;
+    this.where = where;
+    this.cachePath = cachePath;
+  }
+}
+
+/**
+ * A remote file could not be fetched whole: the server was unreachable, answered with an error
+ * status, or sent a body that does not match what it announced (truncated, wrong Content-Length,
+ * checksum). `url` is the address that was fetched; nothing of it is left in the cache.
+ */
+export class DownloadError extends VtokError {
+  readonly url: string;
+  readonly status?: number;
+  constructor(url: string, reason: string, options?: { cause?: unknown; status?: number }) {
+    super('DOWNLOAD', `downloading ${url} failed: ${reason}`, options);
+    this.url = url;
+    this.status = options?.status;
+  }
+}
+
+/** A model could not be saved; the target was left as it was before the save began. */
+export class SaveError extends VtokError {
+  readonly target: string;
+  constructor(target: string, reason: string, options?: { cause?: unknown }) {
+    super('SAVE', `saving to ${target} failed: ${reason}`, options);
+    this.target = target;
   }
 }

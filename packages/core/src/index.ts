@@ -14,3 +14,4 @@ export * from './safetensors';
 export * from './torch';
 export * from './ops';
 export * from './layers';
+export * from './io';

@@ -7,12 +7,29 @@ export interface StepProgressEvent {
   label?: string;
 }
 
-export interface LoadProgressEvent {
-  type: 'load';
-  loaded: number;
-  total?: number;
-  file?: string;
-}
+/**
+ * Loading a model, in the shape transformers.js users know (`status`): for each file `initiate`, then
+ * `download` and `progress` (bytes so far, and in total when the server said) while it comes over the
+ * network, then `done`; `ready` once the model is built. Files from a folder, a map or the cache get
+ * `initiate` and `done` only.
+ */
+export type LoadProgressEvent =
+  | { type: 'load'; status: 'initiate'; name: string; file: string }
+  | { type: 'load'; status: 'download'; name: string; file: string }
+  | {
+      type: 'load';
+      status: 'progress';
+      name: string;
+      file: string;
+      /** Bytes received so far. */
+      loaded: number;
+      /** Bytes in all, when the server said (Content-Length); otherwise undefined. */
+      total: number | undefined;
+      /** 0..100 when `total` is known. */
+      progress: number | undefined;
+    }
+  | { type: 'load'; status: 'done'; name: string; file: string }
+  | { type: 'load'; status: 'ready'; name: string; model: string };
 
 export type ProgressEvent = StepProgressEvent | LoadProgressEvent;
 

@@ -494,29 +494,29 @@ describe('sources', () => {
     expect(await readFile(path, 'utf8')).toBe('old');
   });
 
-  it('a missing file is the file system error', async () => {
-    await expect(loadSafetensors(join(dir, 'nope.safetensors'))).rejects.toMatchObject({ code: 'ENOENT' });
+  it('a missing file is a FileNotFoundError naming the path', async () => {
+    await expect(loadSafetensors(join(dir, 'nope.safetensors'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', where: join(dir, 'nope.safetensors') });
   });
 
   it('http(s) URLs go through the injected fetch, or globalThis.fetch', async () => {
     const bytes = await writeSafetensors(raw);
     const fetch = vi.fn(async (url: string | URL) => (String(url).endsWith('missing') ? new Response('no', { status: 404, statusText: 'Not Found' }) : new Response(bytes)));
-    const file = await loadSafetensors('https://example.test/model.safetensors', { fetch });
+    const file = await loadSafetensors('https://example.test/model.safetensors', { fetch, cache: false });
     expect(fetch).toHaveBeenCalledWith('https://example.test/model.safetensors', undefined);
     expect(Array.from(file.tensors.w.data)).toEqual([1, 2]);
     const url = new URL('http://example.test/m.safetensors');
-    await loadSafetensors(url, { fetch });
-    expect(fetch).toHaveBeenLastCalledWith(url, undefined);
-    await expect(loadSafetensors('https://example.test/missing', { fetch })).rejects.toThrow(/HTTP 404 Not Found/);
+    await loadSafetensors(url, { fetch, cache: false });
+    expect(fetch).toHaveBeenLastCalledWith(url.href, undefined);
+    await expect(loadSafetensors('https://example.test/missing', { fetch, cache: false })).rejects.toThrow(/missing was not found at https:\/\/example.test\/missing \(HTTP 404\)/);
     vi.stubGlobal('fetch', fetch);
     try {
-      expect(Array.from((await loadSafetensors('http://example.test/x')).tensors.w.data)).toEqual([1, 2]);
+      expect(Array.from((await loadSafetensors('http://example.test/x', { cache: false })).tensors.w.data)).toEqual([1, 2]);
       expect(fetch).toHaveBeenLastCalledWith('http://example.test/x', undefined);
     } finally {
       vi.unstubAllGlobals();
     }
     // Malformed content from a URL is a SafetensorsError too.
     const bad = vi.fn(async () => new Response(new Uint8Array(3)));
-    await expect(loadSafetensors('https://example.test/bad', { fetch: bad })).rejects.toThrow(/shorter than the 8-byte/);
+    await expect(loadSafetensors('https://example.test/bad', { fetch: bad, cache: false })).rejects.toThrow(/shorter than the 8-byte/);
   });
 });

@@ -2,7 +2,7 @@
  * @vtok/magvit2: the Open-MAGVIT2 tokenizer (MAGVIT-v2 architecture with lookup-free quantisation) for
  * images and causal video, loading the released checkpoints.
  */
-export { loadMagvit2, createMagvit2, saveMagvit2, serializeMagvit2, type LoadMagvit2Options, type CreateMagvit2Options } from './load';
+export { loadMagvit2, createMagvit2, saveMagvit2, type LoadMagvit2Options, type CreateMagvit2Options } from './load';
 export { Magvit2Tokenizer } from './tokenizer';
 export { Magvit2Model, type Magvit2Part, type Magvit2ModelOptions, type ForwardOptions } from './model';
 export {
@@ -24,7 +24,6 @@ export { Encoder, downsampleStrides } from './encoder';
 export { Decoder, upsampleTemporalFactors } from './decoder';
 export { type NormMode, causalGroupNorm, normalizeGroups } from './layers/norm';
 export { createMagvit2Quantizer, magvit2TokenFactorization } from './quantizer';
-export { assignOpenMagvit2Weights, openMagvit2StateDict, emaKey, type TorchWeightsOptions } from './weights';
-export { type Magvit2Source, type Magvit2FileContent, type SourceOptions } from './sources';
+export { openMagvit2KeyMap, openMagvit2StateDict, emaKey } from './weights';
 // Token factorisation for generators over 2^18 vocabularies (sub-tokens of 2^9 × 2^9, or 2^6 × 2^12).
 export { TokenFactorization, type TokenFactorizationConfig } from '@vtok/quantizers';

@@ -1,32 +1,16 @@
 /**
  * The one mapping between Open-MAGVIT2 checkpoints and our modules. Key names are the official ones
- * (our module tree mirrors VQModel's: `encoder.*`, `decoder.*`; the LFQ has no keys); only conv kernels
- * change layout: PyTorch [O, I, kh, kw] / [O, I, kt, kh, kw] <-> our HWIO / DHWIO.
+ * (our module tree mirrors VQModel's: `encoder.*`, `decoder.*`; the LFQ has no keys); conv kernels
+ * change layout through core's PyTorch layout helpers.
  *
  * Released checkpoints also hold an EMA copy of every weight under `model_ema.<key without dots>`
  * (LitEma); upstream evaluates with it, so it is the one loaded by default. Discriminator and LPIPS
  * weights (`loss.*`), the EMA bookkeeping, an AR model's `transformer.*`, and the part of the model
- * that was not built (encoder-only / decoder-only loads) are ignored; every other difference
- * is reported in one StateDictError.
+ * that was not built (encoder-only / decoder-only loads) are ignored; every other difference is
+ * reported in one StateDictError.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  dhwioToTorchConv3dWeight,
-  hwioToTorchConv2dWeight,
-  type Module,
-  type StateDict,
-  StateDictError,
-  type StateDictProblems,
-  torchConv2dWeightToHWIO,
-  torchConv3dWeightToDHWIO,
-} from '@vtok/core';
-
-export interface TorchWeightsOptions {
-  /** Take `model_ema.*` copies where the checkpoint has them (default true, as upstream evaluates). */
-  preferEma?: boolean;
-  /** Names the source in error messages. */
-  source?: string;
-}
+import { type LoadWeightsOptions, type Module, type StateDict, toTorchLayout, torchLayouts, type WeightsEntry } from '@vtok/core';
 
 /** LitEma's buffer name for a parameter: `model_ema.` + the name with every dot removed. */
 export function emaKey(name: string): string {
@@ -41,90 +25,45 @@ const EMA_PREFIX = 'model_ema.';
  */
 const IGNORED_PREFIXES = ['loss.', 'transformer.', 'cond_stage_model.', 'quantize.'];
 const AR_PREFIX = 'first_stage_model.';
-
-/** Our layout of a PyTorch tensor for a parameter of rank r: conv kernels are transposed. */
-function fromTorchLayout(t: tf.Tensor): tf.Tensor {
-  if (t.rank === 4) return torchConv2dWeightToHWIO(t);
-  if (t.rank === 5) return torchConv3dWeightToDHWIO(t);
-  return t;
-}
-
-function toTorchLayout(t: tf.Tensor): tf.Tensor {
-  if (t.rank === 4) return hwioToTorchConv2dWeight(t);
-  if (t.rank === 5) return dhwioToTorchConv3dWeight(t);
-  return t;
-}
-
-/** The PyTorch shape of one of our parameters. */
-function torchShape(shape: readonly number[]): number[] {
-  if (shape.length === 4) return [shape[3], shape[2], shape[0], shape[1]];
-  if (shape.length === 5) return [shape[4], shape[3], shape[0], shape[1], shape[2]];
-  return [...shape];
-}
-
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const ALL_PARTS = ['encoder', 'decoder'];
 
 /**
- * Copies a PyTorch state dict (official key names and layouts) into `model`. `parts` names the
- * top-level children that exist in `model` (e.g. ['encoder']); keys of the other parts are ignored.
- * The caller keeps ownership of `dict`. On any problem nothing is assigned.
+ * How the entries of an Open-MAGVIT2 checkpoint map onto `model` (whose built halves are `parts`):
+ * the `keyOf` / `describeMissing` pair for core's `loadWeightsInto`. An autoregressive checkpoint keeps
+ * the tokenizer under `first_stage_model.`; EMA copies are taken where the file has them and
+ * `preferEma` (default true) allows.
  */
-export function assignOpenMagvit2Weights(
-  model: Module,
-  dict: StateDict,
-  parts: readonly string[],
-  options: TorchWeightsOptions = {},
-): { usedEma: boolean } {
-  const source = options.source ?? 'checkpoint';
-  // An autoregressive checkpoint keeps the tokenizer under first_stage_model.
-  const names = Object.keys(dict);
+export function openMagvit2KeyMap(model: Module, entries: readonly WeightsEntry[], parts: readonly string[], preferEma = true): Required<Pick<LoadWeightsOptions, 'keyOf' | 'describeMissing'>> & { usesEma: boolean } {
+  const names = entries.map((e) => e.name);
   const arLayout = !names.some((k) => parts.some((p) => k.startsWith(`${p}.`))) && names.some((k) => k.startsWith(AR_PREFIX));
-  const lookup = (key: string) => dict[arLayout ? `${AR_PREFIX}${key}` : key];
-  const own = model.stateDict();
-  const expected = Object.keys(own);
-  const hasEma = (options.preferEma ?? true) && expected.some((k) => lookup(emaKey(k)) !== undefined);
-
-  const problems: StateDictProblems = { missing: [], unexpected: [], mismatched: [] };
-  const chosen = new Map<string, tf.Tensor>();
-  for (const key of expected) {
-    const name = hasEma ? emaKey(key) : key;
-    const t = lookup(name);
-    if (!t) {
-      problems.missing.push(hasEma ? `${key} (EMA copy ${name})` : key);
-      continue;
-    }
-    const want = torchShape(own[key].shape);
-    if (!sameShape(t.shape, want)) problems.mismatched.push({ name, expected: want, got: [...t.shape] });
-    else chosen.set(key, t);
-  }
-  const expectedSet = new Set(expected);
-  const allParts = ['encoder', 'decoder'];
-  for (const raw of names) {
-    const key = arLayout ? (raw.startsWith(AR_PREFIX) ? raw.slice(AR_PREFIX.length) : null) : raw;
-    if (key === null) continue; // other models of an AR checkpoint (transformer, …)
-    if (key.startsWith(EMA_PREFIX) || IGNORED_PREFIXES.some((p) => key.startsWith(p))) continue;
-    if (expectedSet.has(key)) continue;
-    const part = key.split('.')[0];
-    if (allParts.includes(part) && !parts.includes(part)) continue; // a part we did not build
-    problems.unexpected.push(raw);
-  }
-  if (problems.missing.length || problems.unexpected.length || problems.mismatched.length) {
-    throw new StateDictError(problems, source);
-  }
-  for (const [key, t] of chosen) {
-    const value = tf.tidy(() => {
-      const f = t.dtype === 'float32' ? t : tf.cast(t, 'float32');
-      return fromTorchLayout(f);
-    });
-    (own[key] as tf.Variable).assign(value);
-    if (value !== t) value.dispose();
-  }
-  return { usedEma: hasEma };
+  const strip = (name: string): string | null => (arLayout ? (name.startsWith(AR_PREFIX) ? name.slice(AR_PREFIX.length) : null) : name);
+  const own = new Set(Object.keys(model.stateDict()));
+  const byEmaKey = new Map([...own].map((k) => [emaKey(k), k]));
+  const stripped = new Set(names.map(strip).filter((n): n is string => n !== null));
+  const usesEma = preferEma && [...byEmaKey.keys()].some((k) => stripped.has(k));
+  return {
+    usesEma,
+    keyOf(name) {
+      const key = strip(name);
+      if (key === null) return null; // other models of an AR checkpoint
+      if (key.startsWith(EMA_PREFIX)) return usesEma ? (byEmaKey.get(key) ?? null) : null;
+      if (usesEma && own.has(key)) return null; // the raw weight, replaced by its EMA copy
+      if (IGNORED_PREFIXES.some((p) => key.startsWith(p))) return null;
+      const part = key.split('.')[0];
+      if (ALL_PARTS.includes(part) && !parts.includes(part)) return null; // a half we did not build
+      return key;
+    },
+    describeMissing: (key) => (usesEma ? `${key} (EMA copy ${emaKey(key)})` : key),
+  };
 }
 
 /** The model's weights with official names and PyTorch layouts; new tensors, owned by the caller. */
 export function openMagvit2StateDict(model: Module): StateDict {
+  const layouts = torchLayouts(model);
   const out: StateDict = {};
-  for (const [key, v] of Object.entries(model.stateDict())) out[key] = v.rank >= 4 ? toTorchLayout(v) : tf.clone(v);
+  for (const [key, v] of Object.entries(model.stateDict())) {
+    const layout = layouts.get(key) ?? 'same';
+    out[key] = layout === 'same' ? tf.clone(v) : toTorchLayout(v, layout);
+  }
   return out;
 }

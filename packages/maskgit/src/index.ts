@@ -44,16 +44,4 @@ export {
   type MLMLossResult,
   type UniformSource,
 } from './training';
-export {
-  loadMaskGIT,
-  saveMaskGIT,
-  serializeMaskGIT,
-  isTorchCheckpoint,
-  CONFIG_FILE,
-  WEIGHTS_FILE,
-  CONFIG_METADATA_KEY,
-  type LoadMaskGITOptions,
-  type MaskGITFiles,
-  type MaskGITSource,
-  type TorchStateDictReader,
-} from './loader';
+export { loadMaskGIT, saveMaskGIT, type LoadMaskGITOptions } from './loader';

@@ -4,8 +4,7 @@
  * the resolved one the model is built from (`TiTokConfig`). `parseOfficialConfig` turns the first into
  * the second; `officialConfigFor` goes back, for new models and `saveTiTok`.
  */
-import { ConfigError } from '@vtok/core';
-import { resolveReference } from './config-references';
+import { ConfigError, resolveReference } from '@vtok/core';
 
 /** A ViT's size: the official presets `small`/`base`/`large`, or explicit numbers. */
 export interface VitSize {

@@ -11,20 +11,9 @@ export {
   type QuantizeMode,
   type OfficialConfig,
 } from './config';
-export { resolveConfigReferences, resolveReference } from './config-references';
 export { TITOK_PRESETS, titokPreset, type TiTokPreset, type TiTokPresetName } from './presets';
 export { createTiTok } from './create';
-export {
-  loadTiTok,
-  saveTiTok,
-  officialShapes,
-  CONFIG_FILE,
-  WEIGHTS_FILE,
-  type CheckpointSource,
-  type FileContent,
-  type LoadOptions,
-  type TiTokFiles,
-} from './checkpoint';
+export { loadTiTok, saveTiTok, type LoadTiTokOptions } from './checkpoint';
 export { MaskGitVqganDecoder, loadMaskGitVqganDecoder, MASKGIT_VQGAN, type MaskGitVqganConfig } from './maskgit-vqgan';
 export { TiTokEncoder, TiTokDecoder, ProxyCodeHead, PixelHead, type TiTokEncoderOptions, type TiTokDecoderOptions } from './vit';
 export { PixelDecoder, ResnetBlock, UpsamplingBlock } from './pixel-decoder';

@@ -6,8 +6,7 @@
  * not part of this module, so its keys are skipped on load.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, Module, SeededRandom, ShapeError, ValueError, loadSafetensorsBytes, openSafetensorsStream, readExactlyFromBytes, type SafetensorsSource, withoutRandomInit } from '@vtok/core';
-import { loadOfficialStateDict } from './checkpoint';
+import { ConfigError, loadWeightsInto, Module, type ModelSource, openModel, type OpenModelOptions, SeededRandom, ShapeError, ValueError, withoutRandomInit } from '@vtok/core';
 import { MASKGIT_VQGAN_CODEBOOK_SIZE, MASKGIT_VQGAN_DECODER, type PixelDecoderConfig } from './config';
 import { PixelCodebook } from './pixel-codebook';
 import { PixelDecoder } from './pixel-decoder';
@@ -80,21 +79,27 @@ export class MaskGitVqganDecoder extends Module {
 }
 
 /**
- * Loads the MaskGIT-VQGAN decoder from a safetensors file (path in Node, URL, or bytes) with the
- * official key names. Sizes default to the released model's; `encoder.*` keys are skipped.
+ * Loads the MaskGIT-VQGAN decoder with the official key names, from any source core's I/O layer
+ * reads: the released PyTorch checkpoint (`maskgit-vqgan-imagenet-f16-256.bin`, read by the safe
+ * reader) or a safetensors conversion, as a file, folder, URL, `hf:` id or bytes. Sizes default to the
+ * released model's; `encoder.*` keys (only used to make training targets) are skipped.
  */
 export async function loadMaskGitVqganDecoder(
-  source: SafetensorsSource,
-  options: { config?: MaskGitVqganConfig; maxBatch?: number } = {},
+  source: ModelSource,
+  options: OpenModelOptions & { config?: MaskGitVqganConfig; maxBatch?: number } = {},
 ): Promise<MaskGitVqganDecoder> {
-  const bytes = await loadSafetensorsBytes(source);
-  const reader = await openSafetensorsStream(readExactlyFromBytes(bytes), { where: typeof source === 'string' ? source : 'MaskGIT-VQGAN weights', totalBytes: bytes.byteLength });
-  const model = withoutRandomInit(() => new MaskGitVqganDecoder(options.config ?? MASKGIT_VQGAN, { seed: 0, maxBatch: options.maxBatch }));
+  const opened = await openModel(source, { configFile: false, ...options });
   try {
-    await loadOfficialStateDict(model, reader, 'MaskGIT-VQGAN weights', (name) => name.startsWith('encoder.'));
-  } catch (error) {
-    model.dispose();
-    throw error;
+    const model = withoutRandomInit(() => new MaskGitVqganDecoder(options.config ?? MASKGIT_VQGAN, { seed: 0, maxBatch: options.maxBatch }));
+    try {
+      await loadWeightsInto(model, opened.weights, { keyOf: (name) => (name.startsWith('encoder.') ? null : name) });
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    opened.ready('MaskGIT-VQGAN decoder');
+    return model;
+  } finally {
+    await opened.close();
   }
-  return model;
 }

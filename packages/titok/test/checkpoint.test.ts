@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, SafetensorsError, StateDictError, readSafetensors, writeSafetensors } from '@vtok/core';
+import { ConfigError, FileNotFoundError, SafetensorsError, StateDictError, readSafetensors, torchLayouts, torchShape, writeSafetensors, type Module } from '@vtok/core';
+import { goldenCase } from '@vtok/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTiTok, loadMaskGitVqganDecoder, loadTiTok, officialShapes, saveTiTok, type TiTok } from '../src';
-import { goldenCase, officialConfigOf, officialFiles } from './helpers';
+import { createTiTok, loadMaskGitVqganDecoder, loadTiTok, saveTiTok, type TiTok } from '../src';
+import { officialConfigOf, officialFiles } from './helpers';
 
 const tiny = goldenCase('titok_tiny');
 const folders: string[] = [];
@@ -18,6 +19,12 @@ const tempFolder = () => {
 afterAll(() => {
   for (const f of folders) rmSync(f, { recursive: true, force: true });
 });
+
+/** The PyTorch shape of every state-dict entry (conv kernels OIHW). */
+function officialShapes(model: Module): Map<string, number[]> {
+  const layouts = torchLayouts(model);
+  return new Map(Object.entries(model.stateDict()).map(([name, v]) => [name, torchShape(v.shape, layouts.get(name))]));
+}
 
 /** Index of the first differing element, or -1 (vitest's deep equality is slow on large typed arrays). */
 function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -77,7 +84,8 @@ describe('loadTiTok / saveTiTok', () => {
     // The saved weights are the official file's tensors (same names, shapes, values).
     const original = readSafetensors(tiny.weightsBytes).tensors;
     const written = readSafetensors(saved['model.safetensors']);
-    expect(written.metadata).toEqual({ format: 'pt' });
+    expect(written.metadata.format).toBe('pt');
+    expect(JSON.parse(written.metadata.config)).toEqual(officialConfigOf(tiny));
     expect(Object.keys(written.tensors).sort()).toEqual(Object.keys(original).sort());
     for (const [name, t] of Object.entries(original)) {
       expect(written.tensors[name].shape, name).toEqual(t.shape);
@@ -111,13 +119,15 @@ describe('loadTiTok / saveTiTok', () => {
     const seen: string[] = [];
     const fetch = fakeFetch(officialFiles(tiny), seen);
     const reference = await loadTiTok(officialFiles(tiny));
-    const fromUrl = await loadTiTok('https://example.org/models/titok_tiny', { fetch });
+    const fromUrl = await loadTiTok('https://example.org/models/titok_tiny', { fetch, cache: false });
     await expectSameState(reference, fromUrl);
     expect(seen).toEqual(['https://example.org/models/titok_tiny/config.json', 'https://example.org/models/titok_tiny/model.safetensors']);
     seen.length = 0;
-    const fromHub = await loadTiTok('hf:yucornetto/tokenizer_titok_l32_imagenet', { fetch: fakeFetch(officialFiles(tiny), seen) });
+    const fromHub = await loadTiTok('hf:yucornetto/tokenizer_titok_l32_imagenet', { fetch: fakeFetch(officialFiles(tiny), seen), cache: false });
     expect(seen[0]).toBe('https://huggingface.co/yucornetto/tokenizer_titok_l32_imagenet/resolve/main/config.json');
-    await expect(loadTiTok('https://example.org/nothing/', { fetch: fakeFetch({}) })).rejects.toThrow(/HTTP 404/);
+    await expect(loadTiTok('https://example.org/nothing/', { fetch: fakeFetch({}), cache: false })).rejects.toThrow(
+      /model\.safetensors was not found at https:\/\/example\.org\/nothing\/model\.safetensors/,
+    );
     tf.dispose([reference, fromUrl, fromHub].flatMap((m) => Object.values(m.stateDict())));
   });
 
@@ -149,16 +159,17 @@ describe('loadTiTok / saveTiTok', () => {
   });
 
   it('says what is missing or malformed in the files', async () => {
-    await expect(loadTiTok({ 'config.json': '{}' })).rejects.toThrow(/lacks model.safetensors/);
+    await expect(loadTiTok({ 'config.json': '{}' })).rejects.toThrow(FileNotFoundError);
+    await expect(loadTiTok({ 'model.safetensors': tiny.weightsBytes, 'other.txt': 'x' })).rejects.toThrow(/has no config\.json/);
     await expect(loadTiTok({ 'config.json': '{not json', 'model.safetensors': tiny.weightsBytes })).rejects.toThrow(ConfigError);
     await expect(loadTiTok({ 'config.json': officialConfigOf(tiny), 'model.safetensors': new Uint8Array(5) })).rejects.toThrow(SafetensorsError);
     const dataStart = 8 + Number(new DataView(tiny.weightsBytes.buffer, tiny.weightsBytes.byteOffset, 8).getBigUint64(0, true));
     // A truncated file is refused from its header (the size is known), before any tensor is read.
     await expect(loadTiTok({ 'config.json': officialConfigOf(tiny), 'model.safetensors': tiny.weightsBytes.subarray(0, dataStart + 4000) })).rejects.toThrow(
-      /model\.safetensors: tensor "[^"]+": data_offsets \[\d+, \d+\] are out of range of the 4000-byte data section/,
+      /model\.safetensors \(in files \{config\.json, model\.safetensors\}\): tensor "[^"]+": data_offsets \[\d+, \d+\] are out of range of the 4000-byte data section/,
     );
     await expect(loadTiTok({ 'config.json': officialConfigOf(tiny), 'model.safetensors': tiny.weightsBytes.subarray(0, 4000) })).rejects.toThrow(/past the end/);
-    await expect(loadTiTok(join(tmpdir(), 'no-such-titok-folder'))).rejects.toThrow(/config\.json/);
+    await expect(loadTiTok(join(tmpdir(), 'no-such-titok-folder'))).rejects.toThrow(/no-such-titok-folder.*no such file or folder/);
   });
 
   it('officialShapes lists PyTorch shapes (conv kernels OIHW)', () => {

@@ -1,4 +1,4 @@
-import { ConfigError, UnknownPluginError } from '@vtok/core';
+import { ConfigError, resolveConfigReferences, resolveReference, UnknownPluginError } from '@vtok/core';
 import { describe, expect, it } from 'vitest';
 import {
   MASKGIT_VQGAN_DECODER,
@@ -6,8 +6,6 @@ import {
   createTiTok,
   officialConfigFor,
   parseOfficialConfig,
-  resolveConfigReferences,
-  resolveReference,
   titokParameterCount,
   titokPreset,
   type TiTokPresetName,

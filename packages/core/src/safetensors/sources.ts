@@ -1,23 +1,21 @@
 /**
- * Where safetensors bytes come from and go to: bytes as they are, a file (Node), or an http(s) URL
- * (fetch). Node modules are imported dynamically, only when a file is actually read or written, so a
- * browser bundle of this module neither needs nor tries to resolve them.
+ * One safetensors file from bytes, a path (Node) or a URL, through core's I/O layer (remote files go
+ * through its cache and report progress), and an atomic single-file save.
  */
-import { SafetensorsError } from '../errors';
+import { ConfigError, FileNotFoundError } from '../errors';
+import { isHttpUrl, isNode, nodeFs, nodeModule, nodePath, randomSuffix } from '../io/env';
+import { openLocalFile, type OpenedFile } from '../io/file';
+import { type LoadOptions, openRemoteFile } from '../io/sources';
 import { setOwn } from './header';
 import { readSafetensors } from './read';
-import { openSafetensorsStream, readExactlyFromFile } from './stream';
+import { openSafetensorsStream } from './stream';
 import type { RawTensor, ReadSafetensorsOptions, SafetensorsFile } from './types';
 import { writeSafetensorsStream, type WritableTensor } from './write';
 
-/** Anything that can be read as a safetensors file. */
+/** Anything that can be read as one file: bytes, a path (Node), or a URL. */
 export type SafetensorsSource = string | URL | Uint8Array | ArrayBuffer;
 
-export interface LoadSafetensorsOptions extends ReadSafetensorsOptions {
-  /** The fetch used for URLs (and, outside Node, for plain strings). Default: `globalThis.fetch`. */
-  fetch?: (input: string | URL, init?: { signal?: AbortSignal }) => Promise<Response>;
-  /** Aborts a fetch. */
-  signal?: AbortSignal;
+export interface LoadSafetensorsOptions extends ReadSafetensorsOptions, Pick<LoadOptions, 'fetch' | 'signal' | 'onProgress' | 'cache' | 'cacheDir' | 'allowRemote'> {
   /**
    * Files (Node paths) larger than this many bytes are read tensor by tensor instead of into one buffer.
    * Default: 2 GiB − 1, the largest file `fs.readFile` can return.
@@ -25,93 +23,68 @@ export interface LoadSafetensorsOptions extends ReadSafetensorsOptions {
   streamAboveBytes?: number;
 }
 
-type NodeProcess = { versions?: { node?: string }; pid?: number };
-const nodeProcess = (): NodeProcess | undefined => (globalThis as { process?: NodeProcess }).process;
-
-function isNode(): boolean {
-  return typeof nodeProcess()?.versions?.node === 'string';
-}
+const baseName = (s: string) => s.slice(s.lastIndexOf('/') + 1) || s;
 
 /**
- * Imports a Node built-in at run time. The specifier is not a literal, so bundlers for the browser
- * (esbuild, Vite, webpack) neither resolve nor bundle it; it is only ever called in Node.
+ * Opens one file: a URL (http(s), or relative to the page outside Node) through the I/O layer's
+ * cache and download checks; in Node a path or `file:` URL. A missing file is a FileNotFoundError.
  */
-async function nodeModule<T>(specifier: string): Promise<T> {
-  return (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as T;
-}
-type Fs = typeof import('node:fs/promises');
-
-function isHttp(url: string): boolean {
-  return /^https?:\/\//i.test(url);
-}
-
-async function fetchBytes(url: string | URL, options: LoadSafetensorsOptions): Promise<Uint8Array> {
-  const doFetch = options.fetch ?? (typeof globalThis.fetch === 'function' ? globalThis.fetch.bind(globalThis) : undefined);
-  if (!doFetch) throw new SafetensorsError(`cannot fetch ${String(url)}: no fetch is available here; pass options.fetch`);
-  const response = await doFetch(url, options.signal ? { signal: options.signal } : undefined);
-  if (!response.ok) {
-    throw new SafetensorsError(`fetching ${String(url)} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+export async function openSingleFile(source: string | URL, options: LoadSafetensorsOptions = {}): Promise<OpenedFile> {
+  let path: string | undefined;
+  let url: string | undefined;
+  if (source instanceof URL) {
+    if (source.protocol === 'file:' && isNode()) path = (await nodeModule<typeof import('node:url')>('node:url')).fileURLToPath(source);
+    else url = source.href;
+  } else if (typeof source === 'string') {
+    if (isHttpUrl(source)) url = source;
+    else if (!isNode()) url = new URL(source, (globalThis as { location?: { href: string } }).location?.href).href;
+    else if (source.startsWith('file:')) path = (await nodeModule<typeof import('node:url')>('node:url')).fileURLToPath(source);
+    else path = source;
+  } else {
+    throw new ConfigError(`cannot load a file from ${source === null ? 'null' : typeof source}; expected a path, URL, Uint8Array or ArrayBuffer`);
   }
-  return new Uint8Array(await response.arrayBuffer());
+  if (url !== undefined) {
+    const file = baseName(url.split(/[?#]/)[0]);
+    const opened = await openRemoteFile(url, file, url, options);
+    if (!opened) throw new FileNotFoundError(file, url, 'HTTP 404');
+    return opened;
+  }
+  const opened = await openLocalFile(path!);
+  if (!opened) throw new FileNotFoundError(baseName(path!), (await nodePath()).resolve(path!), 'no such file');
+  return opened;
 }
 
-async function readFileBytes(path: string | URL): Promise<Uint8Array> {
-  const fs = await nodeModule<Fs>('node:fs/promises');
-  const buffer = await fs.readFile(path);
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
-
-/**
- * The bytes of a safetensors source: bytes are returned as they are; an http(s) URL (string or URL) is
- * fetched; in Node any other string, or a `file:` URL, is a file path; elsewhere a string is fetched
- * (relative to the page).
- */
+/** The bytes of a source: bytes are returned as they are; paths and URLs are read (see `openSingleFile`). */
 export async function loadSafetensorsBytes(source: SafetensorsSource, options: LoadSafetensorsOptions = {}): Promise<Uint8Array> {
   if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  if (source instanceof URL) {
-    if (source.protocol === 'file:' && isNode()) return readFileBytes(source);
-    return fetchBytes(source, options);
+  const opened = await openSingleFile(source, options);
+  try {
+    return await opened.bytes();
+  } finally {
+    await opened.close();
   }
-  if (typeof source === 'string') {
-    if (isHttp(source) || !isNode()) return fetchBytes(source, options);
-    return readFileBytes(source.startsWith('file:') ? new URL(source) : source);
-  }
-  throw new SafetensorsError(`cannot load safetensors from ${typeof source}; expected a path, URL, Uint8Array or ArrayBuffer`);
 }
 
 /** Node's largest Buffer (fs.readFile refuses bigger files): 2 GiB − 1 on the Node versions we support. */
 const MAX_READ_FILE_BYTES = 2 ** 31 - 1;
-
-const isFilePath = (source: SafetensorsSource): source is string | URL =>
-  isNode() && ((source instanceof URL && source.protocol === 'file:') || (typeof source === 'string' && !isHttp(source)));
-
-/** Reads a file of any size tensor by tensor (each tensor gets its own buffer). */
-async function readLargeFile(path: string | URL, size: number, options: ReadSafetensorsOptions): Promise<SafetensorsFile> {
-  const fs = await nodeModule<Fs>('node:fs/promises');
-  const handle = await fs.open(path, 'r');
-  try {
-    const stream = await openSafetensorsStream(readExactlyFromFile(handle), { where: String(path), totalBytes: size, maxHeaderBytes: options.maxHeaderBytes });
-    const tensors: Record<string, RawTensor> = {};
-    await stream.forEach((info, tensor) => setOwn(tensors, info.name, tensor));
-    return { tensors, metadata: stream.header.metadata };
-  } finally {
-    await handle.close();
-  }
-}
 
 /**
  * Loads and reads a safetensors file from bytes, a file path (Node) or a URL. Files over 2 GiB (beyond
  * Node's Buffer limit) are read tensor by tensor.
  */
 export async function loadSafetensors(source: SafetensorsSource, options: LoadSafetensorsOptions = {}): Promise<SafetensorsFile> {
-  if (isFilePath(source)) {
-    const path = typeof source === 'string' && source.startsWith('file:') ? new URL(source) : source;
-    const fs = await nodeModule<Fs>('node:fs/promises');
-    const { size } = await fs.stat(path);
-    if (size > (options.streamAboveBytes ?? MAX_READ_FILE_BYTES)) return readLargeFile(path, size, options);
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return readSafetensors(await loadSafetensorsBytes(source), options);
+  const opened = await openSingleFile(source, options);
+  try {
+    if (opened.size === undefined || opened.size <= (options.streamAboveBytes ?? MAX_READ_FILE_BYTES)) return readSafetensors(await opened.bytes(), options);
+    const stream = await openSafetensorsStream(opened.read, { where: opened.where, totalBytes: opened.size, maxHeaderBytes: options.maxHeaderBytes });
+    const tensors: Record<string, RawTensor> = {};
+    await stream.forEach((info, tensor) => setOwn(tensors, info.name, tensor));
+    return { tensors, metadata: stream.header.metadata };
+  } finally {
+    await opened.close();
   }
-  return readSafetensors(await loadSafetensorsBytes(source, options), options);
 }
 
 /**
@@ -120,11 +93,11 @@ export async function loadSafetensors(source: SafetensorsSource, options: LoadSa
  * the complete new one, never a partial checkpoint.
  */
 export async function saveSafetensorsFile(path: string | URL, tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Promise<void> {
-  const fs = await nodeModule<Fs>('node:fs/promises');
+  const fs = await nodeFs();
   const { fileURLToPath } = await nodeModule<typeof import('node:url')>('node:url');
-  const { dirname } = await nodeModule<typeof import('node:path')>('node:path');
+  const { dirname } = await nodePath();
   const target = path instanceof URL ? fileURLToPath(path) : path;
-  const temporary = `${target}.${nodeProcess()?.pid ?? 0}.${Math.random().toString(36).slice(2, 10)}.tmp`;
+  const temporary = `${target}.${randomSuffix()}.tmp`;
   try {
     const handle = await fs.open(temporary, 'wx');
     try {

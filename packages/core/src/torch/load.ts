@@ -3,7 +3,7 @@
  * a URL, then reading them and picking the state dict.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { SafetensorsError, TorchCheckpointError } from '../errors';
+import { TorchCheckpointError } from '../errors';
 import { loadSafetensorsBytes, type LoadSafetensorsOptions, type SafetensorsSource } from '../safetensors/sources';
 import { readTorchCheckpoint } from './checkpoint';
 import { torchTensorsToTf } from './convert';
@@ -14,25 +14,15 @@ import { selectTorchStateDict, type SelectTorchStateDictOptions } from './state-
 /** Anything a checkpoint can be loaded from: bytes, a file path (Node), or an http(s) / file URL. */
 export type TorchCheckpointSource = SafetensorsSource;
 
-export interface LoadTorchCheckpointOptions extends ReadTorchCheckpointOptions {
-  /** The fetch used for URLs (and, outside Node, for plain strings). Default: `globalThis.fetch`. */
-  fetch?: LoadSafetensorsOptions['fetch'];
-  /** Aborts a fetch. */
-  signal?: AbortSignal;
-}
+export interface LoadTorchCheckpointOptions extends ReadTorchCheckpointOptions, Pick<LoadSafetensorsOptions, 'fetch' | 'signal' | 'onProgress' | 'cache' | 'cacheDir' | 'allowRemote'> {}
 
 export interface LoadTorchStateDictOptions extends LoadTorchCheckpointOptions, SelectTorchStateDictOptions {}
 
 async function checkpointBytes(source: TorchCheckpointSource, options: LoadTorchCheckpointOptions): Promise<Uint8Array> {
-  try {
-    return await loadSafetensorsBytes(source, { fetch: options.fetch, signal: options.signal });
-  } catch (error) {
-    // The byte loader is shared with safetensors; its errors are about the source, not the format.
-    if (error instanceof SafetensorsError) {
-      throw new TorchCheckpointError(error.message.replace('cannot load safetensors', 'cannot load a checkpoint'), { cause: error });
-    }
-    throw error;
-  }
+  const ok = source instanceof Uint8Array || source instanceof ArrayBuffer || source instanceof URL || typeof source === 'string';
+  if (!ok) throw new TorchCheckpointError(`cannot load a checkpoint from ${source === null ? 'null' : typeof source}; expected a path, URL, Uint8Array or ArrayBuffer`);
+  const { fetch, signal, onProgress, cache, cacheDir, allowRemote } = options;
+  return loadSafetensorsBytes(source, { fetch, signal, onProgress, cache, cacheDir, allowRemote });
 }
 
 /** Loads and reads a torch.save file from bytes, a file path (Node) or a URL. See `readTorchCheckpoint`. */

@@ -1,10 +1,11 @@
 /**
- * OmegaConf-style `${a.b.c}` references, as the official `config.json` files keep them unresolved
+ * `config.json`, parsed in one place: JSON text to a tree, and OmegaConf-style `${a.b.c}` references, as the official `config.json` files keep them unresolved
  * (`OmegaConf.to_container` without `resolve=True`; e.g. `image_seq_len: "${model.vq_model.num_latent_tokens}"`).
  * A value that is exactly one reference takes the referenced value with its type; references inside a
  * longer string are replaced by their text. Only absolute references are supported (no resolvers).
  */
-import { ConfigError } from '@vtok/core';
+import { ConfigError } from '../errors';
+import type { OpenedFile } from './file';
 
 const WHOLE = /^\$\{([^${}]+)\}$/;
 const ANY = /\$\{([^${}]+)\}/g;
@@ -54,4 +55,16 @@ export function resolveReference(root: unknown, path: string): unknown {
 /** A deep copy of the whole tree with every reference resolved (throws ConfigError on a bad one). */
 export function resolveConfigReferences<T>(root: T): T {
   return resolveValue(root, root, '(root)', []) as T;
+}
+
+/** Parses a config file's JSON (a ConfigError names the file and the JSON error). */
+export async function readJsonFile(file: OpenedFile): Promise<unknown> {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(await file.bytes());
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`${file.where} is not valid JSON: ${(cause as Error).message}`);
+  } finally {
+    await file.close();
+  }
 }
