@@ -1,12 +1,8 @@
 /** The rearranged block forward computes what core's ResidualAttentionBlock computes, on every backend. */
 import * as tf from '@tensorflow/tfjs-core';
 import { ResidualAttentionBlock, SeededRandom } from '@vtok/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { residualAttentionBlock } from '../src/block';
-
-beforeAll(() => {
-  if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
-});
 
 describe(`residualAttentionBlock (${process.env.VTOK_TEST_BACKEND ?? 'cpu'})`, () => {
   for (const [batch, n, width, heads] of [

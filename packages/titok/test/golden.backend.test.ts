@@ -1,20 +1,19 @@
 /**
- * Parity with the official PyTorch code on the golden cases (fixtures/README.md), on every backend. The
+ * Parity with the official PyTorch code on the golden cases (@vtok/test-utils' golden/), on every backend. The
  * models are loaded the way a user loads a checkpoint: `loadTiTok` on the official Hugging Face layout
  * (config.json in the official format + model.safetensors), built from the fixture. Floats within the
  * golden tolerance |ours − ref| <= 1e-4 + 1e-4·|ref|; token ids exactly equal.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { type GoldenTensor, channelsLast, expectAllClose, expectExact, expectOnlyResult, goldenCase, tensorOf } from '@vtok/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMaskGitVqganDecoder, loadTiTok, type TiTok } from '../src';
 import { convSame } from '../src/conv';
 import { groupNormSilu } from '../src/group-norm';
-import { expectClose, expectEqualInts, expectNoLeak, goldenCase, nhwc, officialFiles, tensorOf, tokensLast } from './helpers';
+import { officialFiles, tokensLast } from './helpers';
 
-beforeAll(() => {
-  // tfjs-webgpu runs ops with small inputs on the CPU unless told not to; test the GPU kernels.
-  if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
-});
+/** A golden NCHW tensor as an NHWC tf tensor. */
+const nhwc = (raw: GoldenTensor): tf.Tensor => tensorOf(channelsLast(raw));
 
 for (const name of ['titok_tiny', 'titok_nolegacy_tiny'] as const) {
   describe(`golden ${name} (${process.env.VTOK_TEST_BACKEND ?? 'cpu'})`, () => {
@@ -43,24 +42,24 @@ for (const name of ['titok_tiny', 'titok_nolegacy_tiny'] as const) {
     });
 
     it('encoder latents before quantisation match enc.out', async () => {
-      const latents = await expectNoLeak(() => model.encodeLatents(images), 'encodeLatents');
+      const latents = await expectOnlyResult(() => model.encodeLatents(images), 'encodeLatents');
       const expected = tokensLast(c.io['enc.out']);
-      await expectClose(latents, expected, 'enc.out');
+      await expectAllClose(latents, expected, c.tolerance, 'enc.out');
       tf.dispose([latents, expected]);
     });
 
     it('token ids equal quant.tokens exactly', async () => {
-      const tokens = await expectNoLeak(() => model.encode(images), 'encode');
+      const tokens = await expectOnlyResult(() => model.encode(images), 'encode');
       expect(tokens.shape).toEqual([cfg.batch, cfg.num_latent_tokens]);
-      await expectEqualInts(tokens, c.io['quant.tokens'].data, 'quant.tokens');
+      await expectExact(tokens, c.io['quant.tokens'].data, 'quant.tokens');
       tokens.dispose();
     });
 
     it('looked-up codes match decode_tokens.z_quantized', async () => {
       const ids = tensorOf(c.io['decode_tokens.input']);
-      const codes = await expectNoLeak(() => model.lookup(ids), 'lookup');
+      const codes = await expectOnlyResult(() => model.lookup(ids), 'lookup');
       const expected = tokensLast(c.io['decode_tokens.z_quantized']);
-      await expectClose(codes, expected, 'decode_tokens.z_quantized');
+      await expectAllClose(codes, expected, c.tolerance, 'decode_tokens.z_quantized');
       tf.dispose([ids, codes, expected]);
     });
 
@@ -79,32 +78,32 @@ for (const name of ['titok_tiny', 'titok_nolegacy_tiny'] as const) {
 
     it('decode(tokens) matches decode_tokens.output (unclamped) and its clamp', async () => {
       const ids = tensorOf(c.io['decode_tokens.input']);
-      const raw = await expectNoLeak(() => model.decode(ids, { clamp: false }), 'decode');
+      const raw = await expectOnlyResult(() => model.decode(ids, { clamp: false }), 'decode');
       const expected = nhwc(c.io['decode_tokens.output']);
-      await expectClose(raw, expected, 'decode_tokens.output');
+      await expectAllClose(raw, expected, c.tolerance, 'decode_tokens.output');
       const clamped = await model.decode(ids);
       const expectedClamped = tf.clipByValue(expected, 0, 1);
-      await expectClose(clamped, expectedClamped, 'clamp(decode_tokens.output)');
+      await expectAllClose(clamped, expectedClamped, c.tolerance, 'clamp(decode_tokens.output)');
       tf.dispose([ids, raw, expected, clamped, expectedClamped]);
     });
 
     it('decodeLatents(dec.in) matches forward output.decoded', async () => {
       const zq = tokensLast(c.io['dec.in']);
-      const out = await expectNoLeak(() => model.decodeLatents(zq, { clamp: false }), 'decodeLatents');
+      const out = await expectOnlyResult(() => model.decodeLatents(zq, { clamp: false }), 'decodeLatents');
       const expected = nhwc(c.io['output.decoded']);
-      await expectClose(out, expected, 'output.decoded');
+      await expectAllClose(out, expected, c.tolerance, 'output.decoded');
       tf.dispose([zq, out, expected]);
     });
 
     if (cfg.is_legacy) {
       it('proxy-code logits and the soft VQGAN latent match dec.logits and pix.in', async () => {
         const zq = tokensLast(c.io['dec.in']);
-        const logits = await expectNoLeak(() => model.decodeLogits(zq), 'decodeLogits');
+        const logits = await expectOnlyResult(() => model.decodeLogits(zq), 'decodeLogits');
         const expected = nhwc(c.io['dec.logits']);
-        await expectClose(logits, expected, 'dec.logits');
+        await expectAllClose(logits, expected, c.tolerance, 'dec.logits');
         const soft = model.pixelCodebook!.softLookup(logits);
         const pixIn = nhwc(c.io['pix.in']);
-        await expectClose(soft, pixIn, 'pix.in');
+        await expectAllClose(soft, pixIn, c.tolerance, 'pix.in');
         tf.dispose([zq, logits, expected, soft, pixIn]);
       });
     } else {
@@ -118,7 +117,7 @@ for (const name of ['titok_tiny', 'titok_nolegacy_tiny'] as const) {
         try {
           const ffn = decoder.forward(zq);
           const expected = nhwc(c.io['dec.ffn']);
-          await expectClose(ffn, expected, 'dec.ffn');
+          await expectAllClose(ffn, expected, c.tolerance, 'dec.ffn');
           tf.dispose([ffn, expected]);
         } finally {
           (decoder as unknown as { convOut: unknown }).convOut = convOut;
@@ -137,13 +136,13 @@ describe(`golden vqgan_decoder_tiny (${process.env.VTOK_TEST_BACKEND ?? 'cpu'})`
   it('decodes codes to output.image (clamped) and dec.in to dec.out (unclamped)', async () => {
     const model = await loadMaskGitVqganDecoder(c.weightsBytes, { config });
     const codes = tensorOf(c.io['input.codes']);
-    const image = await expectNoLeak(() => model.decodeCodes(codes), 'decodeCodes');
+    const image = await expectOnlyResult(() => model.decodeCodes(codes), 'decodeCodes');
     const expected = nhwc(c.io['output.image']);
-    await expectClose(image, expected, 'output.image');
+    await expectAllClose(image, expected, c.tolerance, 'output.image');
     const z = nhwc(c.io['dec.in']);
     const raw = await model.decodeLatents(z, { clamp: false });
     const expectedRaw = nhwc(c.io['dec.out']);
-    await expectClose(raw, expectedRaw, 'dec.out');
+    await expectAllClose(raw, expectedRaw, c.tolerance, 'dec.out');
     tf.dispose([codes, image, expected, z, raw, expectedRaw]);
     model.dispose();
   });
@@ -154,7 +153,7 @@ describe(`golden vqgan_decoder_tiny (${process.env.VTOK_TEST_BACKEND ?? 'cpu'})`
     const z = nhwc(c.io['dec.in']);
     const check = async (t: tf.Tensor, name: string) => {
       const ref = nhwc(c.io[name]);
-      await expectClose(t, ref, name);
+      await expectAllClose(t, ref, c.tolerance, name);
       ref.dispose();
     };
     let x = convSame(dec.convIn, z);

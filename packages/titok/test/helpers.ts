@@ -1,27 +1,9 @@
-/** Fixture access and comparisons shared by the TiTok tests. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+/**
+ * What only the TiTok tests need on top of @vtok/test-utils: the official Hugging Face layout of a golden
+ * TiTok case (config.json in the official format + model.safetensors) and TiTok's latent layout.
+ */
 import * as tf from '@tensorflow/tfjs-core';
-import { readSafetensors, type RawTensor } from '@vtok/core';
-import { expect } from 'vitest';
-
-const FIXTURES = join(import.meta.dirname, 'fixtures');
-
-export interface GoldenCase {
-  name: string;
-  config: Record<string, any>;
-  caseJson: Record<string, any>;
-  weightsBytes: Uint8Array;
-  io: Record<string, RawTensor>;
-}
-
-export function goldenCase(name: string): GoldenCase {
-  const dir = join(FIXTURES, name);
-  const caseJson = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8'));
-  const weightsBytes = new Uint8Array(readFileSync(join(dir, 'weights.safetensors')));
-  const io = readSafetensors(new Uint8Array(readFileSync(join(dir, 'io.safetensors'))), { copy: true }).tensors;
-  return { name, config: caseJson.config, caseJson, weightsBytes, io };
-}
+import { type GoldenCase, type GoldenTensor, tensorOf } from '@vtok/test-utils';
 
 /**
  * The config.json the official code would have written for a golden TiTok case: the OmegaConf tree,
@@ -66,55 +48,8 @@ export function officialFiles(c: GoldenCase): Record<string, string | Uint8Array
   return { 'config.json': JSON.stringify(officialConfigOf(c), null, 4), 'model.safetensors': c.weightsBytes };
 }
 
-export function tensorOf(raw: RawTensor): tf.Tensor {
-  return tf.tensor(raw.data, raw.shape, raw.dtype);
-}
-
-/** NCHW → NHWC. */
-export function nhwc(raw: RawTensor): tf.Tensor {
-  return tf.tidy(() => tf.transpose(tensorOf(raw), [0, 2, 3, 1]));
-}
-
 /** TiTok latents [B, C, 1, L] → ours [B, L, C]. */
-export function tokensLast(raw: RawTensor): tf.Tensor {
+export function tokensLast(raw: GoldenTensor): tf.Tensor {
   const [b, c, , l] = raw.shape;
   return tf.tidy(() => tf.transpose(tf.reshape(tensorOf(raw), [b, c, l]), [0, 2, 1]));
-}
-
-/** Golden README tolerance: |ours − ref| <= atol + rtol·|ref| elementwise, atol = rtol = 1e-4. */
-export const ATOL = 1e-4;
-export const RTOL = 1e-4;
-
-export async function expectClose(actual: tf.Tensor, expected: tf.Tensor | Float32Array, label: string): Promise<number> {
-  const a = await actual.data();
-  const e = expected instanceof Float32Array ? expected : await expected.data();
-  if (!(expected instanceof Float32Array)) expect(actual.shape, `${label}: shape`).toEqual(expected.shape);
-  expect(a.length, `${label}: size`).toBe(e.length);
-  let worst = 0;
-  let worstAt = -1;
-  for (let i = 0; i < a.length; i++) {
-    const excess = Math.abs(a[i] - e[i]) - (ATOL + RTOL * Math.abs(e[i]));
-    if (!(excess <= 0) && (worstAt < 0 || excess > worst || Number.isNaN(excess))) {
-      worst = excess;
-      worstAt = i;
-    }
-  }
-  if (worstAt >= 0) expect.fail(`${label}: element ${worstAt} is ${a[worstAt]}, expected ${e[worstAt]} (beyond tolerance by ${worst})`);
-  let maxAbs = 0;
-  for (let i = 0; i < a.length; i++) maxAbs = Math.max(maxAbs, Math.abs(a[i] - e[i]));
-  return maxAbs;
-}
-
-export async function expectEqualInts(actual: tf.Tensor, expected: ArrayLike<number>, label: string): Promise<void> {
-  expect(actual.dtype, `${label}: dtype`).toBe('int32');
-  expect(Array.from(await actual.data()), label).toEqual(Array.from(expected));
-}
-
-/** Runs `fn` and checks that it leaves no tensor behind. */
-export async function expectNoLeak<T>(fn: () => Promise<T>, label: string): Promise<T> {
-  const before = tf.memory().numTensors;
-  const out = await fn();
-  const made = out instanceof tf.Tensor ? 1 : Array.isArray(out) ? out.filter((t) => t instanceof tf.Tensor).length : 0;
-  expect(tf.memory().numTensors - made, `${label}: tensors left behind`).toBe(before);
-  return out;
 }

@@ -1,9 +1,10 @@
 /** The Tokenizer contract's input checks: typed errors that say what was expected and what came. */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DTypeError, ShapeError, ValueError, composePipeline } from '@vtok/core';
+import { goldenCase } from '@vtok/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTiTok, type TiTok } from '../src';
-import { goldenCase, officialConfigOf } from './helpers';
+import { officialConfigOf } from './helpers';
 
 const tiny = goldenCase('titok_tiny');
 const size = tiny.config.image_size as number;

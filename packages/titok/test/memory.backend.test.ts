@@ -4,13 +4,10 @@
  * time by default).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { goldenCase } from '@vtok/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTiTok, loadTiTok, type TiTok } from '../src';
-import { goldenCase, officialFiles } from './helpers';
-
-beforeAll(() => {
-  if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
-});
+import { officialFiles } from './helpers';
 
 describe(`memory (${process.env.VTOK_TEST_BACKEND ?? 'cpu'})`, () => {
   let model: TiTok;
