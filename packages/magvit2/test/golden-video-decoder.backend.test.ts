@@ -66,6 +66,17 @@ describe('omagvit2_video_decoder_tiny (official whole-clip GroupNorm)', () => {
     tf.dispose([ids, out, expected]);
   });
 
+  it('Tokenizer contract at another grid: latent frame 0 alone, [B, 1, h, w] -> the official one-frame clip [B, 1, H, W, 3]', async () => {
+    const ids = tf.tidy(() => tf.slice(golden(c, 'input.indices'), [0, 0, 0, 0], [B, 1, h, w]));
+    expect(tok.outputShapeFor(ids.shape.slice(1))).toEqual([1, H, W, 3]);
+    const before = tf.memory().numTensors;
+    const out = await tok.decode(ids);
+    expect(tf.memory().numTensors - before).toBe(1);
+    const expected = tf.tidy(() => tf.clipByValue(tf.div(tf.add(channelsLast(golden(c, 'frame0.output')), 1), 2), 0, 1));
+    await expectGoldenClose(out, expected, 'decode (latent frame 0 alone)');
+    tf.dispose([ids, out, expected]);
+  });
+
   it('latent frame 0 decoded alone is as recorded, and differs from the clip\'s first frame (the recorded mismatch)', async () => {
     const zq = tok.model.codes(golden(c, 'input.indices'));
     const alone = tok.model.decodeLatent(firstFrame(zq));

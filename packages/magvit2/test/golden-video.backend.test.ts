@@ -64,6 +64,17 @@ describe('omagvit2_video_tiny (official whole-clip GroupNorm)', () => {
     tf.dispose([clips, ids, official]);
   });
 
+  it('Tokenizer contract at another frame count: the first frame alone, [B, 1, H, W, 3] -> the official frame-0 ids [B, 1, h, w]', async () => {
+    const one = tf.tidy(() => tf.div(tf.add(firstFrame(clip()), 1), 2));
+    expect(tok.tokenShapeFor(one.shape.slice(1))).toEqual([1, h, w]);
+    const before = tf.memory().numTensors;
+    const ids = await tok.encode(one);
+    expect(tf.memory().numTensors - before).toBe(1);
+    const official = tf.reshape(golden(c, 'frame0.indices'), [B, 1, h, w]);
+    await expectExact(ids, official, 'encode (frame 0 alone)');
+    tf.dispose([one, ids, official]);
+  });
+
   it('frame 0 alone is encoded as recorded, and differs from frame 0 inside the clip (the recorded mismatch)', async () => {
     const x = clip();
     const alone = tok.model.encodeLatent(firstFrame(x));
