@@ -5,15 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DTypeError, SeededRandom, ShapeError, ValueError } from '@vtok/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { expectAllClose } from '@vtok/test-utils';
+import { describe, expect, it } from 'vitest';
 import { type MaskGITGenerator, createMaskGIT } from '../src';
-import { expectAllClose, forceGpuKernels } from './helpers';
 import { bertReference, randomizeParams, readParams, uvitReference } from './reference';
 
 // float32 against float64 through a few layers at O(1) scale: the golden rule's tolerance.
 const TOL = { atol: 1e-4, rtol: 1e-4 };
-
-beforeAll(forceGpuKernels);
 
 function randomInputs(model: MaskGITGenerator, batch: number, seed: number): { ids: Int32Array; classes: number[] } {
   const rng = new SeededRandom(seed);
@@ -42,7 +40,7 @@ async function expectMatchesReference(model: MaskGITGenerator, reference: typeof
     const seq = [condition, ...ids.subarray(b * l, (b + 1) * l)];
     expected.set(reference(params, seq, model.config.numHeads, model.config.numLayers), b * l * k);
   }
-  expectAllClose(await logits.data(), expected, TOL, label);
+  await expectAllClose(await logits.data(), expected, TOL, label);
   tf.dispose([logits, tokens]);
 }
 

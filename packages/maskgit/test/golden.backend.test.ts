@@ -5,14 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GuidanceDecay } from '@vtok/core';
+import { expectAllClose, goldenCase } from '@vtok/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ImageBert, type MaskGITStepEvent, loadMaskGIT } from '../src';
-import { expectAllClose, forceGpuKernels, loadGolden } from './helpers';
 
-const golden = loadGolden('maskgit_tiny');
-const cfg = golden.case.config;
+const golden = goldenCase('maskgit_tiny');
+const cfg = golden.json.config;
 // The golden README's float rule: |ours − ref| <= 1e-4 + 1e-4·|ref|, float32 computation. Ids: exact.
-const TOL = { atol: golden.case.tolerance.float.atol as number, rtol: golden.case.tolerance.float.rtol as number };
+const TOL = golden.tolerance;
 const io = golden.io;
 const B = cfg.batch as number;
 const L = cfg.image_seq_len as number;
@@ -32,7 +32,6 @@ const configFromCase = () => ({
 let model: ImageBert;
 
 beforeAll(async () => {
-  forceGpuKernels();
   model = (await loadMaskGIT({ 'model.safetensors': golden.weightsBytes }, { config: configFromCase() })) as ImageBert;
 });
 
@@ -52,25 +51,25 @@ describe(`maskgit_tiny golden parity on ${process.env.VTOK_TEST_BACKEND ?? 'cpu'
     const cond = model.logits(ids, classes);
     const uncond = model.logits(ids, classes, { dropCondition: true });
     expect(cond.shape).toEqual([B, L, K]);
-    expectAllClose(await cond.data(), io['output.logits_cond'].data, TOL, 'logits_cond');
-    expectAllClose(await uncond.data(), io['output.logits_uncond'].data, TOL, 'logits_uncond');
+    await expectAllClose(await cond.data(), io['output.logits_cond'].data, TOL, 'logits_cond');
+    await expectAllClose(await uncond.data(), io['output.logits_uncond'].data, TOL, 'logits_uncond');
     tf.dispose([cond, uncond]);
     expect(tf.memory().numTensors, 'logits() leaves nothing behind').toBe(before);
 
     // Intermediates, to point at the broken step when the logits differ.
     const sequence = tf.concat([tf.tensor2d(classes.map((c) => c + model.vocabulary.classOffset), [B, 1], 'int32'), ids], 1);
     let x = model.model.embeddings.forward(sequence);
-    expectAllClose(await x.data(), io['bert.embeddings'].data, TOL, 'bert.embeddings');
+    await expectAllClose(await x.data(), io['bert.embeddings'].data, TOL, 'bert.embeddings');
     for (let i = 0; i < model.config.numLayers; i++) {
       const next = model.model.encoder.layer.at(i).forward(x, 0, 0, false);
       x.dispose();
       x = next;
-      expectAllClose(await x.data(), io[`bert.layer${i}`].data, TOL, `bert.layer${i}`);
+      await expectAllClose(await x.data(), io[`bert.layer${i}`].data, TOL, `bert.layer${i}`);
     }
     tf.dispose([x, sequence, ids]);
   });
 
-  const deterministicRuns = Object.entries(golden.case.schedules as Record<string, any>).filter(([, s]) => s.deterministic);
+  const deterministicRuns = Object.entries(golden.json.schedules as Record<string, any>).filter(([, s]) => s.deterministic);
   it('covers the three guidance modes', () => {
     expect(deterministicRuns.map(([, s]) => s.kwargs.guidance_decay).sort()).toEqual(['constant', 'linear', 'power-cosine']);
   });
@@ -111,7 +110,7 @@ describe(`maskgit_tiny golden parity on ${process.env.VTOK_TEST_BACKEND ?? 'cpu'
         const e = events[s];
         const ref = schedule.steps[s];
         expect(Array.from(previous), `${run} step ${s}: ids in`).toEqual(Array.from(idsIn.subarray(s * n, (s + 1) * n)));
-        expectAllClose(await logits[s].data(), logitsRef.subarray(s * n * K, (s + 1) * n * K), TOL, `${run} step ${s}: guided logits`);
+        await expectAllClose(await logits[s].data(), logitsRef.subarray(s * n * K, (s + 1) * n * K), TOL, `${run} step ${s}: guided logits`);
         expect(Array.from(e.sampled), `${run} step ${s}: sampled ids`).toEqual(Array.from(sampledRef.subarray(s * n, (s + 1) * n)));
         expect(Array.from(e.tokens), `${run} step ${s}: ids out`).toEqual(Array.from(idsOut.subarray(s * n, (s + 1) * n)));
         expect(e.maskLength, `${run} step ${s}: mask_len`).toBe(ref.mask_len);
@@ -126,7 +125,7 @@ describe(`maskgit_tiny golden parity on ${process.env.VTOK_TEST_BACKEND ?? 'cpu'
   }
 
   it("gen_random: the schedule numbers of a sampled run match (its ids depend on torch's RNG)", async () => {
-    const schedule = golden.case.schedules.gen_random;
+    const schedule = golden.json.schedules.gen_random;
     const kw = schedule.kwargs;
     const events: MaskGITStepEvent[] = [];
     const out = await model.sample({

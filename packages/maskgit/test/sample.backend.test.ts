@@ -5,12 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { AbortError, type GuidanceDecay, SeededRandom, ShapeError } from '@vtok/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type GumbelRequest, type MaskGITGenerator, type MaskGITStepEvent, createMaskGIT, resolveMaskSchedule } from '../src';
-import { forceGpuKernels } from './helpers';
 import { randomizeParams } from './reference';
-
-beforeAll(forceGpuKernels);
 
 const tiny = (modelType: 'ViT' | 'UViT', tokenShape: number[]) =>
   createMaskGIT({ modelType, codebookSize: 32, numClasses: 6, tokenShape, hiddenSize: 32, numLayers: 2, numHeads: 4, intermediateSize: 64 }, { seed: 9 });

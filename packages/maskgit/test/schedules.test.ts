@@ -1,4 +1,5 @@
 import { UnknownPluginError, ValueError } from '@vtok/core';
+import { goldenCase } from '@vtok/test-utils';
 import { describe, expect, it } from 'vitest';
 import {
   createMaskSchedule,
@@ -8,7 +9,6 @@ import {
   registerMaskSchedule,
   resolveMaskSchedule,
 } from '../src';
-import { loadGolden } from './helpers';
 
 // A user-defined schedule with a config, typed by declaration merging as a plugin author would do.
 declare module '../src/schedules' {
@@ -75,7 +75,7 @@ describe('masking schedules', () => {
 });
 
 describe('guidance schedules', () => {
-  const golden = loadGolden('maskgit_tiny').case;
+  const golden = goldenCase('maskgit_tiny').json;
   for (const [run, s] of Object.entries(golden.schedules as Record<string, any>)) {
     it(`${run}: cfg per step as the official generate() (${s.kwargs.guidance_decay})`, () => {
       const T = s.kwargs.num_sample_steps;

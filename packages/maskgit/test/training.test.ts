@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SeededRandom, ShapeError, ValueError } from '@vtok/core';
+import { expectAllClose } from '@vtok/test-utils';
 import { describe, expect, it } from 'vitest';
 import { createMaskGIT, dropClasses, maskCountAt, maskTokens, mlmLoss } from '../src';
-import { expectAllClose } from './helpers';
 
 /** Hands out the given numbers in order, as a UniformSource. */
 const scripted = (values: number[]) => ({ next: () => (values.length ? values.shift()! : Number.NaN) });
@@ -86,8 +86,8 @@ describe('mlmLoss (MLMLoss)', () => {
     const before = tf.memory().numTensors;
     const { loss, correctTokens } = mlmLoss(t.logits, t.targets, t.mask);
     expect(tf.memory().numTensors - before).toBe(2);
-    expectAllClose([await loss.array()], [num / (den + 1e-8)], { atol: 1e-6, rtol: 1e-5 }, 'loss');
-    expectAllClose([await correctTokens.array()], [perSample.reduce((a, b) => a + b) / B], { atol: 1e-6, rtol: 1e-5 }, 'correct tokens');
+    await expectAllClose([await loss.array()], [num / (den + 1e-8)], { atol: 1e-6, rtol: 1e-5 }, 'loss');
+    await expectAllClose([await correctTokens.array()], [perSample.reduce((a, b) => a + b) / B], { atol: 1e-6, rtol: 1e-5 }, 'correct tokens');
     tf.dispose([loss, correctTokens, ...Object.values(t)]);
     expect(() => mlmLoss(tf.zeros([2, 3]), tf.zeros([2, 3], 'int32'), tf.zeros([2, 3]))).toThrow(/logits must be \[B, L, K\]/);
   });
