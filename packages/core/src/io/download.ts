@@ -98,6 +98,15 @@ const HEAD_BYTES = 1 << 20;
  * DownloadError; on any failure the sink is aborted. Returns the number of bytes.
  */
 export async function download(url: string, file: string, sink: DownloadSink, options: DownloadOptions = {}): Promise<number> {
+  try {
+    return await fetchInto(url, file, sink, options);
+  } catch (error) {
+    await sink.abort().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function fetchInto(url: string, file: string, sink: DownloadSink, options: DownloadOptions): Promise<number> {
   const doFetch = resolveFetch(options, url);
   if (options.signal?.aborted) throw new AbortError(`downloading ${url} was aborted`);
   let response: Response;
@@ -160,7 +169,6 @@ export async function download(url: string, file: string, sink: DownloadSink, op
     return loaded;
   } catch (error) {
     await reader.cancel().catch(() => undefined);
-    await sink.abort().catch(() => undefined);
     throw error;
   }
 }
