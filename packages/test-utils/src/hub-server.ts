@@ -101,3 +101,47 @@ export async function startLocalHub(): Promise<LocalHub> {
       }),
   };
 }
+
+/** What `expectHubRoundTrip` needs of a model package: its loader and the model's state dict. */
+export interface HubLoadable<M> {
+  load(source: string, options: { hubEndpoint: string; cacheDir: string; onProgress: (e: { status: string }) => void }): Promise<M>;
+  stateDict(model: M): Record<string, { data(): Promise<ArrayLike<number>> }>;
+  dispose(model: M): void;
+}
+
+/**
+ * Serves `files` as `hf:test/<name>` from `hub`, loads it twice through the package's loader and checks
+ * what every loader must do: the first load downloads and reports progress ending in `ready`, the second
+ * makes no request, and both give the weights of `reference`.
+ */
+export async function expectHubRoundTrip<M>(hub: LocalHub, name: string, files: Record<string, Uint8Array | string>, loader: HubLoadable<M>, reference: M, cacheDir: string): Promise<void> {
+  hub.setRepo(`test/${name}`, files);
+  const events: string[] = [];
+  const before = hub.requests.length;
+  const options = { hubEndpoint: hub.endpoint, cacheDir, onProgress: (e: { status: string }) => events.push(e.status) };
+  const first = await loader.load(`hf:test/${name}`, options);
+  const requested = hub.requests.slice(before);
+  if (requested.length === 0 || !requested.every((r) => r.startsWith(`/test/${name}/resolve/main/`))) {
+    throw new Error(`expected downloads from /test/${name}/resolve/main/, got ${JSON.stringify(requested)}`);
+  }
+  const expected = ['initiate', 'download', 'progress', 'done', 'ready'];
+  if (events.at(-1) !== 'ready' || !expected.every((s) => events.includes(s))) throw new Error(`progress events out of order: ${events.join(', ')}`);
+  const afterFirst = hub.requests.length;
+  const second = await loader.load(`hf:test/${name}`, options);
+  try {
+    if (hub.requests.length !== afterFirst) throw new Error(`the second load made ${hub.requests.length - afterFirst} requests; the cache should have served it`);
+    const want = loader.stateDict(reference);
+    for (const model of [first, second]) {
+      const got = loader.stateDict(model);
+      const names = Object.keys(want).sort();
+      if (JSON.stringify(Object.keys(got).sort()) !== JSON.stringify(names)) throw new Error('the loaded model has other state-dict names than the reference');
+      for (const key of names) {
+        const [a, b] = [await got[key].data(), await want[key].data()];
+        if (a.length !== b.length || Array.prototype.some.call(a, (v: number, i: number) => !Object.is(v, b[i]))) throw new Error(`${key} differs from the reference`);
+      }
+    }
+  } finally {
+    loader.dispose(first);
+    loader.dispose(second);
+  }
+}

@@ -20,4 +20,4 @@ export { expectAllClose, expectClose, expectExact, type Values } from './close';
 export { disposeAll, expectNoLeak, expectOnlyResult, expectTensorDelta, tensorsIn } from './memory';
 export { forceGpuKernels } from './gpu';
 export { centralDifferences, normals, prng, type TestRandom } from './random';
-export { startLocalHub, type LocalHub, type HubFile, type HubFault } from './hub-server';
+export { expectHubRoundTrip, startLocalHub, type HubFault, type HubFile, type HubLoadable, type LocalHub } from './hub-server';
