@@ -5,32 +5,13 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import { bundlePage, CHROMIUM_PATH, launchChromium, pageHtml } from '@vtok/test-utils';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageInput, PageOutput } from './fixtures/page';
 
-const root = resolve(import.meta.dirname, '..', '..', '..');
-const executablePath = process.env.VTOK_CHROMIUM ?? '/usr/bin/chromium';
-
-/**
- * The flags that give WebGPU on SwiftShader in Debian's headless Chromium. Needed: --no-sandbox
- * (running as root) and --enable-unsafe-webgpu (exposes WebGPU on Linux and the fallback adapter);
- * the adapter and Vulkan flags make the choice explicit; the rest keep the browser off the network.
- */
-const chromiumWebGPUArgs = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--enable-features=Vulkan',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+const executablePath = CHROMIUM_PATH;
 
 function values(n: number, seed: number): number[] {
   let s = seed >>> 0;
@@ -76,20 +57,8 @@ describe('@vtok/backend-webgpu in Chromium (SwiftShader)', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    const bundle = await build({
-      entryPoints: [join(import.meta.dirname, 'fixtures', 'page.ts')],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-      alias: {
-        '@vtok/core': join(root, 'packages', 'core', 'src', 'index.ts'),
-      },
-    });
-    const script = bundle.outputFiles[0].text;
-    const html = '<!doctype html><meta charset="utf-8"><title>vtok webgpu</title><script type="module" src="/page.js"></script>';
+    const script = await bundlePage(join(import.meta.dirname, 'fixtures', 'page.ts'));
+    const html = pageHtml('vtok webgpu');
     server = createServer((req, res) => {
       if (req.url === '/page.js') {
         res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
@@ -102,7 +71,7 @@ describe('@vtok/backend-webgpu in Chromium (SwiftShader)', () => {
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const { port } = server.address() as AddressInfo;
 
-    browser = await chromium.launch({ executablePath, headless: true, args: chromiumWebGPUArgs });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(`http://127.0.0.1:${port}/`);

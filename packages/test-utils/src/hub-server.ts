@@ -26,6 +26,8 @@ export interface LocalHub {
   readonly requests: string[];
   /** Adds or replaces a repository: files by name, served at every revision. */
   setRepo(id: string, files: Record<string, Uint8Array | string | HubFile>): void;
+  /** Serves a page or script at an absolute path (for browser tests: same origin as the hub). */
+  setPage(path: string, contentType: string, body: string): void;
   close(): Promise<void>;
 }
 
@@ -76,7 +78,13 @@ function respond(file: HubFile, req: IncomingMessage, res: ServerResponse): void
 export async function startLocalHub(): Promise<LocalHub> {
   const repos = new Map<string, Map<string, HubFile>>();
   const requests: string[] = [];
+  const pages = new Map<string, { contentType: string; body: string }>();
   const server: Server = createServer((req, res) => {
+    const page = pages.get((req.url ?? '').split('?')[0]);
+    if (page) {
+      res.writeHead(200, { 'Content-Type': page.contentType }).end(page.body);
+      return;
+    }
     requests.push(req.url ?? '');
     const m = /^\/([^/]+)\/([^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(decodeURI((req.url ?? '').split('?')[0]));
     const file = m ? repos.get(`${m[1]}/${m[2]}`)?.get(m[4]) : undefined;
@@ -93,6 +101,9 @@ export async function startLocalHub(): Promise<LocalHub> {
     requests,
     setRepo(id, files) {
       repos.set(id, new Map(Object.entries(files).map(([name, f]) => [name, asFile(f)])));
+    },
+    setPage(path, contentType, body) {
+      pages.set(path, { contentType, body });
     },
     close: () =>
       new Promise<void>((resolve) => {

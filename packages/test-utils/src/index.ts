@@ -21,3 +21,4 @@ export { disposeAll, expectNoLeak, expectOnlyResult, expectTensorDelta, tensorsI
 export { forceGpuKernels } from './gpu';
 export { centralDifferences, normals, prng, type TestRandom } from './random';
 export { expectHubRoundTrip, startLocalHub, type HubFault, type HubFile, type HubLoadable, type LocalHub } from './hub-server';
+export { bundlePage, CHROMIUM_PATH, CHROMIUM_WEBGPU_ARGS, launchChromium, pageHtml, REPO_ROOT } from './browser';
