@@ -61,7 +61,7 @@ function bytesOf(t: RawTensor): Uint8Array {
 
 describe('golden fixtures', () => {
   it('finds every fixture, intact', () => {
-    expect(files.length).toBe(21);
+    expect(files.length).toBe(23);
     expect(Object.keys(stats).sort()).toEqual(files);
     for (const f of files) {
       const bytes = readGoldenFile(f);

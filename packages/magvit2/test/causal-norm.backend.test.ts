@@ -5,14 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { groupNorm, SeededRandom } from '@vtok/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { styleStatsCausal, styleStatsWhole } from '../src/layers/adaptive-norm';
 import { causalGroupNorm, cumulativeMoments } from '../src/layers/norm';
 import { dropSecondFrame, upsampledFrameSources } from '../src/layers/upsample';
-
-beforeAll(() => {
-  if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
-});
 
 const TOL = 2e-5;
 

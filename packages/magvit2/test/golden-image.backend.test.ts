@@ -8,13 +8,10 @@
  * Tolerance: the golden README's, |ours − ref| <= 1e-4 + 1e-4·|ref| elementwise; ids exact.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { channelsFirst, channelsLast, expectAllClose, expectExact, goldenCase } from '@vtok/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMagvit2, type Magvit2Tokenizer } from '../src';
-import { caseFiles, channelsFirst, channelsLast, expectExact, expectGoldenClose, golden, readCase } from './helpers/golden';
-
-beforeAll(() => {
-  if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
-});
+import { caseFiles, golden } from './helpers/golden';
 
 /** Collects named intermediates (as NCHW, like the fixture) while a forward pass runs. */
 function recorder(): { stages: Record<string, tf.Tensor>; onStage: (name: string, t: tf.Tensor) => void } {
@@ -23,7 +20,7 @@ function recorder(): { stages: Record<string, tf.Tensor>; onStage: (name: string
 }
 
 describe.each(['omagvit2_image_tiny', 'omagvit2_image_rect_tiny'])('%s', (caseName) => {
-  const c = readCase(caseName);
+  const c = goldenCase(caseName);
   const [H, W] = c.config.image_hw as number[];
   const [h, w] = c.config.latent_hw as number[];
   /** Configured at the fixture's size. */
@@ -56,17 +53,17 @@ describe.each(['omagvit2_image_tiny', 'omagvit2_image_rect_tiny'])('%s', (caseNa
     const z = tok.model.encodeLatent(x, { onStage });
     const checked = Object.keys(stages).filter((k) => c.io[k]);
     expect(checked).toEqual(['enc.down0', 'enc.down1', 'enc.mid', 'enc.out'].filter((k) => c.io[k]));
-    for (const name of checked) await expectGoldenClose(stages[name], c.io[name], name);
+    for (const name of checked) await expectAllClose(stages[name], c.io[name], c.tolerance, name);
     const q = tok.model.quantize(z);
     await expectExact(tf.reshape(q.indices, [-1]), c.io['quant.indices'], 'quant.indices');
-    await expectGoldenClose(channelsFirst(q.quantized), c.io['quant.quantized'], 'quant.quantized');
+    await expectAllClose(channelsFirst(q.quantized), c.io['quant.quantized'], c.tolerance, 'quant.quantized');
     // Training mode: the LFQ losses of VQModel.forward (released weights 0.1 / 0.25).
     const t = tok.model.quantize(z, { training: true });
-    await expectGoldenClose(t.losses.perSampleEntropy, c.io['train.per_sample_entropy'], 'train.per_sample_entropy');
-    await expectGoldenClose(t.losses.codebookEntropy, c.io['train.codebook_entropy'], 'train.codebook_entropy');
-    await expectGoldenClose(tf.sub(t.losses.perSampleEntropy, t.losses.codebookEntropy), c.io['train.entropy_aux_loss'], 'train.entropy_aux_loss');
-    await expectGoldenClose(t.losses.commitment, c.io['train.commitment'], 'train.commitment');
-    await expectGoldenClose(t.losses.aux, c.io['train.quant_loss'], 'train.quant_loss');
+    await expectAllClose(t.losses.perSampleEntropy, c.io['train.per_sample_entropy'], c.tolerance, 'train.per_sample_entropy');
+    await expectAllClose(t.losses.codebookEntropy, c.io['train.codebook_entropy'], c.tolerance, 'train.codebook_entropy');
+    await expectAllClose(tf.sub(t.losses.perSampleEntropy, t.losses.codebookEntropy), c.io['train.entropy_aux_loss'], c.tolerance, 'train.entropy_aux_loss');
+    await expectAllClose(t.losses.commitment, c.io['train.commitment'], c.tolerance, 'train.commitment');
+    await expectAllClose(t.losses.aux, c.io['train.quant_loss'], c.tolerance, 'train.quant_loss');
     tf.dispose([x, z, q.quantized, q.indices, t.quantized, t.indices, ...Object.values(t.losses), ...Object.values(q.losses), ...Object.values(stages)]);
   });
 
@@ -76,14 +73,14 @@ describe.each(['omagvit2_image_tiny', 'omagvit2_image_rect_tiny'])('%s', (caseNa
     const y = tok.model.decodeLatent(zq, { onStage });
     const checked = Object.keys(stages).filter((k) => c.io[k]);
     expect(checked.length).toBeGreaterThan(0);
-    for (const name of checked) await expectGoldenClose(stages[name], c.io[name], name);
-    await expectGoldenClose(channelsFirst(y), c.io['output.decoded'], 'output.decoded');
+    for (const name of checked) await expectAllClose(stages[name], c.io[name], c.tolerance, name);
+    await expectAllClose(channelsFirst(y), c.io['output.decoded'], c.tolerance, 'output.decoded');
     const levels = c.config.ddconfig.ch_mult.length;
     for (let i = 0; i < levels; i++) {
       if (!c.io[`dec.adaptive${i}.scale`]) continue;
       const { scale, bias } = tok.model.decoder!.adaptiveModulation(zq, i);
-      await expectGoldenClose(scale, c.io[`dec.adaptive${i}.scale`], `dec.adaptive${i}.scale`);
-      await expectGoldenClose(bias, c.io[`dec.adaptive${i}.bias`], `dec.adaptive${i}.bias`);
+      await expectAllClose(scale, c.io[`dec.adaptive${i}.scale`], c.tolerance, `dec.adaptive${i}.scale`);
+      await expectAllClose(bias, c.io[`dec.adaptive${i}.bias`], c.tolerance, `dec.adaptive${i}.bias`);
       tf.dispose([scale, bias]);
     }
     tf.dispose([zq, y, ...Object.values(stages)]);
@@ -109,7 +106,7 @@ describe.each(['omagvit2_image_tiny', 'omagvit2_image_rect_tiny'])('%s', (caseNa
       const official = tf.tidy(() => tf.reshape(golden(c, 'quant.indices'), [c.config.batch, h, w]));
       await expectExact(ids, official, 'encode');
       const expected = tf.tidy(() => tf.clipByValue(tf.div(tf.add(channelsLast(golden(c, 'output.decoded')), 1), 2), 0, 1));
-      await expectGoldenClose(out, expected, 'decode (clamped to [0,1])');
+      await expectAllClose(out, expected, c.tolerance, 'decode (clamped to [0,1])');
       tf.dispose([images, ids, official, out, expected]);
     });
   }

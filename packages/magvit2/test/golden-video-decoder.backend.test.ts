@@ -7,11 +7,12 @@
  * Tolerance: |ours − ref| <= 1e-4 + 1e-4·|ref| elementwise; ids and codes exact.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { channelsFirst, channelsLast, expectAllClose, expectExact, goldenCase } from '@vtok/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMagvit2, type Magvit2Tokenizer } from '../src';
-import { caseFiles, channelsFirst, channelsLast, expectExact, expectGoldenClose, golden, readCase } from './helpers/golden';
+import { caseFiles, golden } from './helpers/golden';
 
-const c = readCase('omagvit2_video_decoder_tiny');
+const c = goldenCase('omagvit2_video_decoder_tiny');
 const B = c.config.batch as number;
 const [t, h, w] = c.config.latent_thw as number[];
 const [T, H, W] = c.config.output_thw as number[];
@@ -44,13 +45,13 @@ describe('omagvit2_video_decoder_tiny (official whole-clip GroupNorm)', () => {
     const y = tok.model.decodeLatent(zq, { onStage: (n, v) => (stages[n] = channelsFirst(v)) });
     const checked = Object.keys(stages).filter((k) => c.io[k]);
     expect(checked).toEqual(expect.arrayContaining(['dec.conv_in', 'dec.up2.upsample.conv1', 'dec.up2'].filter((k) => c.io[k])));
-    for (const name of checked) await expectGoldenClose(stages[name], c.io[name], name);
-    await expectGoldenClose(channelsFirst(y), c.io['output.decoded'], 'output.decoded');
+    for (const name of checked) await expectAllClose(stages[name], c.io[name], c.tolerance, name);
+    await expectAllClose(channelsFirst(y), c.io['output.decoded'], c.tolerance, 'output.decoded');
     for (let i = 0; i < c.config.ddconfig.ch_mult.length; i++) {
       if (!c.io[`dec.adaptive${i}.scale`]) continue;
       const { scale, bias } = tok.model.decoder!.adaptiveModulation(zq, i);
-      await expectGoldenClose(scale, c.io[`dec.adaptive${i}.scale`], `dec.adaptive${i}.scale`);
-      await expectGoldenClose(bias, c.io[`dec.adaptive${i}.bias`], `dec.adaptive${i}.bias`);
+      await expectAllClose(scale, c.io[`dec.adaptive${i}.scale`], c.tolerance, `dec.adaptive${i}.scale`);
+      await expectAllClose(bias, c.io[`dec.adaptive${i}.bias`], c.tolerance, `dec.adaptive${i}.bias`);
       tf.dispose([scale, bias]);
     }
     tf.dispose([ids, zq, y, ...Object.values(stages)]);
@@ -62,7 +63,7 @@ describe('omagvit2_video_decoder_tiny (official whole-clip GroupNorm)', () => {
     const out = await tok.decode(ids);
     expect(tf.memory().numTensors - before).toBe(1);
     const expected = tf.tidy(() => tf.clipByValue(tf.div(tf.add(channelsLast(golden(c, 'output.decoded')), 1), 2), 0, 1));
-    await expectGoldenClose(out, expected, 'decode');
+    await expectAllClose(out, expected, c.tolerance, 'decode');
     tf.dispose([ids, out, expected]);
   });
 
@@ -73,14 +74,14 @@ describe('omagvit2_video_decoder_tiny (official whole-clip GroupNorm)', () => {
     const out = await tok.decode(ids);
     expect(tf.memory().numTensors - before).toBe(1);
     const expected = tf.tidy(() => tf.clipByValue(tf.div(tf.add(channelsLast(golden(c, 'frame0.output')), 1), 2), 0, 1));
-    await expectGoldenClose(out, expected, 'decode (latent frame 0 alone)');
+    await expectAllClose(out, expected, c.tolerance, 'decode (latent frame 0 alone)');
     tf.dispose([ids, out, expected]);
   });
 
   it('latent frame 0 decoded alone is as recorded, and differs from the clip\'s first frame (the recorded mismatch)', async () => {
     const zq = tok.model.codes(golden(c, 'input.indices'));
     const alone = tok.model.decodeLatent(firstFrame(zq));
-    await expectGoldenClose(channelsFirst(alone), c.io['frame0.output'], 'frame0.output');
+    await expectAllClose(channelsFirst(alone), c.io['frame0.output'], c.tolerance, 'frame0.output');
     const whole = tok.model.decodeLatent(zq);
     const diff = tf.max(tf.abs(tf.sub(firstFrame(whole), alone)));
     expect((await diff.data())[0]).toBeCloseTo(c.json.frame0_check.max_abs_diff, 3);

@@ -8,12 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, PickleSecurityError, readSafetensors, StateDictError, writeSafetensors } from '@vtok/core';
+import { goldenCase } from '@vtok/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emaKey, loadMagvit2, type Magvit2Tokenizer, openMagvit2StateDict, saveMagvit2 } from '../src';
-import { caseFiles, FIXTURES, openMagvit2Config, readCase } from './helpers/golden';
+import { caseFiles, openMagvit2Config } from './helpers/golden';
 
-const c = readCase('omagvit2_image_tiny');
+const c = goldenCase('omagvit2_image_tiny');
 const official = readSafetensors(c.weightsBytes, { copy: true }).tensors;
+/** Non-golden fixtures made here (see fixtures/README.md). */
+const FIXTURES = join(import.meta.dirname, 'fixtures');
 const ckpt = new Uint8Array(readFileSync(join(FIXTURES, 'omagvit2_image_ckpt', 'model.ckpt')));
 const evil = new Uint8Array(readFileSync(join(FIXTURES, 'omagvit2_image_ckpt', 'evil.ckpt')));
 const temp = mkdtempSync(join(tmpdir(), 'vtok-magvit2-'));

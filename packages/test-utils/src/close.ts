@@ -3,7 +3,7 @@
  * - `expectClose`: max |got − ref| relative to the reference's scale (max |ref|), for comparisons with a
  *   float64 reference written in plain loops (the error of float32 arithmetic grows with the scale);
  * - `expectAllClose`: the golden README's elementwise rule |got − ref| <= atol + rtol·|ref|;
- * and `expectExact` for integers (token ids, indices).
+ * and `expectExact` for values that must match exactly (token ids, indices, ±1 codes).
  * Each checks the shape where both sides have one, fails on NaN, and names the worst element.
  * VTOK_REPORT_ERRORS=1 prints every measured error, to see how much room a tolerance leaves.
  */
@@ -86,11 +86,20 @@ export async function expectAllClose(got: Values, ref: Values, tol: Tolerance, l
   return maxErr;
 }
 
-/** Integers equal to the last one (a tensor must be int32). */
+/**
+ * Every value exactly equal (token ids, indices, ±1 codes). When the reference is integer (an int32
+ * tensor, an I32 golden tensor or an Int32Array), a tensor under test must be int32 too.
+ */
 export async function expectExact(got: Values, ref: Values, label: string): Promise<void> {
-  if (got instanceof tf.Tensor) expect(got.dtype, `${label}: dtype`).toBe('int32');
+  if (got instanceof tf.Tensor && isInteger(ref)) expect(got.dtype, `${label}: dtype`).toBe('int32');
   const { a, b } = await both(got, ref, label);
   let bad = -1;
   for (let i = 0; i < b.length && bad < 0; i++) if (a[i] !== b[i]) bad = i;
   expect(bad, `${label}: first difference at element ${bad} (${a[bad]}, reference ${b[bad]})`).toBe(-1);
+}
+
+function isInteger(x: Values): boolean {
+  if (x instanceof tf.Tensor) return x.dtype === 'int32';
+  if (x instanceof Int32Array) return true;
+  return 'data' in x && (x as ShapedArray).data instanceof Int32Array;
 }

@@ -60,12 +60,13 @@ describe('closeness checks', () => {
     await expect(expectClose([NaN], [0], 1, 'nan')).rejects.toThrow(/nan/);
   });
 
-  it('expectExact: int32 tensors equal to the last element', async () => {
+  it('expectExact: equal to the last element; int32 where the reference is integer', async () => {
     const t = tf.tensor1d([1, 2, 3], 'int32');
-    await expectExact(t, [1, 2, 3], 'same');
+    await expectExact(t, Int32Array.from([1, 2, 3]), 'same');
     await expect(expectExact(t, [1, 2, 4], 'ids')).rejects.toThrow(/ids: first difference at element 2/);
-    const f = tf.tensor1d([1, 2, 3]);
-    await expect(expectExact(f, [1, 2, 3], 'float')).rejects.toThrow(/float: dtype/);
+    const f = tf.tensor1d([1, -1, 1]);
+    await expectExact(f, [1, -1, 1], 'codes');
+    await expect(expectExact(f, Int32Array.from([1, -1, 1]), 'float ids')).rejects.toThrow(/float ids: dtype/);
     tf.dispose([t, f]);
   });
 });
