@@ -1,12 +1,8 @@
 // The example end to end on every backend. This file imports only ../src/run, as main.ts does, so the
 // plugin's registration must come from run.ts's own imports (a type-only import would lose it).
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runExample } from '../src/run';
-
-beforeAll(() => {
-  if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
-});
 
 describe('the example', () => {
   it('trains the tokenizer a few steps, then images -> tokens -> images, leaving no tensor behind', async () => {

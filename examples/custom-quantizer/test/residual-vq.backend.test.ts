@@ -2,12 +2,8 @@
 // straight-through gradient, state dict, registry).
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError, createQuantizer, quantizerRegistry } from '@vtok/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ResidualVQ, registerResidualVQ } from '../src/residual-vq';
-
-beforeAll(() => {
-  if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
-});
 
 describe('ResidualVQ plugin', () => {
   it("is registered as 'residual-vq' and created through the typed registry", () => {
