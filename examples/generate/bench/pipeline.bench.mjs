@@ -3,7 +3,7 @@
 // TiTok-L-32 decodes them to 256² images, paired through composePipeline. Random weights, real sizes.
 // The official PyTorch code on a 2-core CPU (fp32, 2 threads) gives 0.23 samples/s (issue 5).
 import { composePipeline } from '@vtok/core';
-import { createMaskGIT, maskgitPresets } from '@vtok/maskgit';
+import { createMaskGIT, MASKGIT_PRESETS } from '@vtok/maskgit';
 import { createTiTok, titokFlops } from '@vtok/titok';
 
 const PYTORCH_SAMPLES_PER_SECOND = 0.23;
@@ -18,7 +18,7 @@ export default async function ({ tf, info, time, peak, quick }) {
   const batch = quick ? 1 : 8;
   const steps = quick ? 2 : 8;
   const tokenizer = createTiTok('TiTok-L-32', { seed: 0, initialize: false });
-  const generator = createMaskGIT(maskgitPresets['titok-l32'], { seed: 0 });
+  const generator = createMaskGIT(MASKGIT_PRESETS['titok-l-32'].config, { seed: 0 });
   const pipeline = composePipeline({ tokenizer, generator });
   const classes = Array.from({ length: batch }, (_, i) => (i * 97) % 1000);
 

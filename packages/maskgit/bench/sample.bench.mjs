@@ -2,7 +2,7 @@
 // random weights): batch 8, 8 steps, the official sampling settings (linear guidance 4.5, so step 0 runs one
 // forward pass and steps 1-7 two: 15 passes, as the official generate(); vtok batches each guided pair).
 // The official PyTorch code on a 2-core CPU (fp32, 2 threads) gives 0.66 samples/s (issue 5).
-import { createMaskGIT, guidanceScaleAt, maskgitParameterCount, maskgitPresets } from '@vtok/maskgit';
+import { createMaskGIT, guidanceScaleAt, maskgitParameterCount, MASKGIT_PRESETS } from '@vtok/maskgit';
 
 const PYTORCH_SAMPLES_PER_SECOND = 0.66;
 
@@ -14,7 +14,7 @@ function forwardPasses(steps, { guidanceDecay, guidanceScale }) {
 }
 
 export default async function ({ tf, info, time, peak, quick }) {
-  const preset = maskgitPresets['titok-l32'];
+  const preset = MASKGIT_PRESETS['titok-l-32'].config;
   const label = `L-32 generator (${(maskgitParameterCount(preset) / 1e6).toFixed(1)}M)`;
   // WebGPU on SwiftShader (a CPU emulation) took 22 minutes for even the shrunk run below on the
   // 2-core machine: measure it on a real GPU.

@@ -1,21 +1,15 @@
 /** Builds the right generator class for a config: 'ViT' → ImageBert, 'UViT' → UViTBert (as `demo_util.get_titok_generator`). */
-import { ConfigError } from '@vtok/core';
 import { type MaskGITConfigInput, resolveMaskGITConfig } from './config';
 import type { MaskGITGenerator, MaskGITModelOptions } from './generator';
 import { ImageBert } from './image-bert';
-import { type MaskGITPresetName, isMaskGITPreset, maskgitPresets } from './presets';
+import { type MaskGITPresetName, maskgitPreset } from './presets';
 import { UViTBert } from './uvit-bert';
 
-/** A config, or the name of a released generator ('titok-l32', 'titok-b64', 'titok-s128'). */
+/** A config, or the name of a released generator ('titok-l-32', 'titok-b-64', 'titok-s-128'). */
 export type MaskGITConfigSpec = MaskGITConfigInput | MaskGITPresetName;
 
 export function configFromSpec(spec: MaskGITConfigSpec): MaskGITConfigInput {
-  if (typeof spec === 'string') {
-    if (!isMaskGITPreset(spec)) {
-      throw new ConfigError(`unknown MaskGIT preset "${spec}"; presets: ${Object.keys(maskgitPresets).map((n) => `"${n}"`).join(', ')}`);
-    }
-    return maskgitPresets[spec] as unknown as MaskGITConfigInput;
-  }
+  if (typeof spec === 'string') return maskgitPreset(spec).config;
   return spec;
 }
 

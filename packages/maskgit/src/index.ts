@@ -18,7 +18,7 @@ export { MaskGITGenerator, type ClassLabels, type LogitsOptions, type MaskGITMod
 export { ImageBert, BERT_LAYER_NORM_EPS } from './image-bert';
 export { UViTBert, UVIT_LAYER_NORM_EPS } from './uvit-bert';
 export { createMaskGIT, type MaskGITConfigSpec } from './create';
-export { maskgitPresets, isMaskGITPreset, type MaskGITPresetName } from './presets';
+export { MASKGIT_PRESETS, maskgitPreset, isMaskGITPreset, type MaskGITPreset, type MaskGITPresetName } from './presets';
 export {
   type MaskSchedule,
   type MaskScheduleConfigs,

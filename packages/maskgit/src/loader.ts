@@ -23,7 +23,7 @@ import { type JsonObject, fromOfficialConfig, isOfficialConfig, toOfficialConfig
 export interface LoadMaskGITOptions extends OpenModelOptions {
   /**
    * The config, when the source has none or to override it: a vtok config, a preset name
-   * ('titok-l32', ...) or an official config object.
+   * ('titok-l-32', ...) or an official config object.
    */
   config?: MaskGITConfigSpec | JsonObject;
 }
@@ -39,7 +39,7 @@ function resolveLoadConfig(options: LoadMaskGITOptions, fileConfig: unknown, whe
   };
   if (options.config !== undefined) return fromValue(options.config, 'options.config');
   if (fileConfig !== undefined) return fromValue(fileConfig, where ?? 'config.json');
-  throw new ConfigError(`no config found for ${name}: put config.json next to it, or pass options.config (e.g. 'titok-l32' or an official config object)`);
+  throw new ConfigError(`no config found for ${name}: put config.json next to it, or pass options.config (e.g. 'titok-l-32' or an official config object)`);
 }
 
 /**

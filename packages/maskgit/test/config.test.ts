@@ -6,7 +6,7 @@ import {
   createMaskGIT,
   fromOfficialConfig,
   maskgitParameterCount,
-  maskgitPresets,
+  MASKGIT_PRESETS,
   maskgitVocabulary,
   resolveMaskGITConfig,
   resolveReferences,
@@ -59,7 +59,7 @@ describe('official config', () => {
 
   it('reads the released L-32 generator config as the preset', () => {
     const c = fromOfficialConfig(officialL32);
-    expect(c).toEqual(resolveMaskGITConfig(maskgitPresets['titok-l32']));
+    expect(c).toEqual(resolveMaskGITConfig(MASKGIT_PRESETS['titok-l-32'].config));
     expect(c.tokenShape).toEqual([32]);
   });
 
@@ -94,22 +94,22 @@ describe('official config', () => {
       fromOfficialConfig({ model: { vq_model: { codebook_size: 8 }, generator: { image_seq_len: 10, token_shape: [4, 4] } } }),
     ).toThrow(/holds 16 tokens but image_seq_len is 10/);
     expect(() => new ImageBert({ ...base, modelType: 'UViT' })).toThrow(/ImageBert builds modelType 'ViT'/);
-    expect(() => createMaskGIT('titok-xl' as never)).toThrow(/unknown MaskGIT preset "titok-xl"; presets: "titok-l32", "titok-b64", "titok-s128"/);
+    expect(() => createMaskGIT('titok-xl' as never)).toThrow(/unknown MaskGIT preset "titok-xl"; registered MaskGIT presets: "titok-l-32", "titok-b-64", "titok-s-128"/);
   });
 });
 
 describe('presets and sizes', () => {
   it('count the published parameters of the released generators', () => {
-    expect(maskgitParameterCount(maskgitPresets['titok-l32'])).toBe(177_202_432);
-    expect(maskgitParameterCount(maskgitPresets['titok-s128'])).toBe(294_990_848);
+    expect(maskgitParameterCount(MASKGIT_PRESETS['titok-l-32'].config)).toBe(177_202_432);
+    expect(maskgitParameterCount(MASKGIT_PRESETS['titok-s-128'].config)).toBe(294_990_848);
     // B-64 differs from L-32 only by 32 more position rows of width 768.
-    expect(maskgitParameterCount(maskgitPresets['titok-b64'])).toBe(177_202_432 + 32 * 768);
+    expect(maskgitParameterCount(MASKGIT_PRESETS['titok-b-64'].config)).toBe(177_202_432 + 32 * 768);
     expect(maskgitVocabulary(4096, 1000)).toEqual({ codebookSize: 4096, maskId: 4096, classOffset: 4097, nullClassId: 5097, size: 5098 });
   });
 
   it('build modules whose parameters and keys match the counts and official layouts (shallow widths, real depths)', () => {
     // Real depth and vocabulary layout, small widths: same key list as the released models, quick to build.
-    const bert = createMaskGIT({ ...maskgitPresets['titok-l32'], hiddenSize: 32, numHeads: 4, intermediateSize: 64, codebookSize: 64, numClasses: 10 }, { init: 'none' });
+    const bert = createMaskGIT({ ...MASKGIT_PRESETS['titok-l-32'].config, hiddenSize: 32, numHeads: 4, intermediateSize: 64, codebookSize: 64, numClasses: 10 }, { init: 'none' });
     const bertKeys = Object.keys(bert.stateDict());
     expect(bert).toBeInstanceOf(ImageBert);
     expect(bertKeys).toHaveLength(391);
@@ -119,7 +119,7 @@ describe('presets and sizes', () => {
     expect(bert.parameterCount()).toBe(maskgitParameterCount(bert.config));
     bert.dispose();
 
-    const uvit = createMaskGIT({ ...maskgitPresets['titok-s128'], hiddenSize: 32, numHeads: 4, intermediateSize: 128, codebookSize: 64, numClasses: 10 }, { init: 'none' });
+    const uvit = createMaskGIT({ ...MASKGIT_PRESETS['titok-s-128'].config, hiddenSize: 32, numHeads: 4, intermediateSize: 128, codebookSize: 64, numClasses: 10 }, { init: 'none' });
     const uvitKeys = Object.keys(uvit.stateDict());
     expect(uvit).toBeInstanceOf(UViTBert);
     expect(uvitKeys).toHaveLength(257);
