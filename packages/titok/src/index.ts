@@ -14,7 +14,15 @@ export {
 export { TITOK_PRESETS, titokPreset, type TiTokPreset, type TiTokPresetName } from './presets';
 export { createTiTok } from './create';
 export { loadTiTok, saveTiTok, type LoadTiTokOptions } from './checkpoint';
-export { MaskGitVqganDecoder, loadMaskGitVqganDecoder, MASKGIT_VQGAN, type MaskGitVqganConfig } from './maskgit-vqgan';
+export {
+  MaskGitVqganDecoder,
+  createMaskGitVqganDecoder,
+  loadMaskGitVqganDecoder,
+  saveMaskGitVqganDecoder,
+  MASKGIT_VQGAN,
+  type CreateMaskGitVqganOptions,
+  type MaskGitVqganConfig,
+} from './maskgit-vqgan';
 export { TiTokEncoder, TiTokDecoder, ProxyCodeHead, PixelHead, type TiTokEncoderOptions, type TiTokDecoderOptions } from './vit';
 export { PixelDecoder, ResnetBlock, UpsamplingBlock } from './pixel-decoder';
 export { PixelCodebook } from './pixel-codebook';

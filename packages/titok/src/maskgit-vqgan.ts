@@ -6,7 +6,21 @@
  * not part of this module, so its keys are skipped on load.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, loadWeightsInto, Module, type ModelSource, openModel, type OpenModelOptions, SeededRandom, ShapeError, ValueError, withoutRandomInit } from '@vtok/core';
+import {
+  ConfigError,
+  loadWeightsInto,
+  Module,
+  type ModelSource,
+  openModel,
+  type OpenModelOptions,
+  type SavedModelFiles,
+  saveModel,
+  SeededRandom,
+  ShapeError,
+  torchStateDictEntries,
+  ValueError,
+  withoutRandomInit,
+} from '@vtok/core';
 import { MASKGIT_VQGAN_CODEBOOK_SIZE, MASKGIT_VQGAN_DECODER, type PixelDecoderConfig } from './config';
 import { PixelCodebook } from './pixel-codebook';
 import { PixelDecoder } from './pixel-decoder';
@@ -78,19 +92,45 @@ export class MaskGitVqganDecoder extends Module {
   }
 }
 
+export interface CreateMaskGitVqganOptions {
+  seed?: number;
+  /** The official code keeps PyTorch's default initialisation for this decoder, so 'official' and 'none' give the same. */
+  init?: 'official' | 'none';
+  /** Images decoded together at most (default 1: its activations at 256² are large). */
+  maxBatch?: number;
+}
+
+/** A MaskGIT-VQGAN decoder with random weights (PyTorch's default init, as the official code). */
+export function createMaskGitVqganDecoder(config: MaskGitVqganConfig = MASKGIT_VQGAN, options: CreateMaskGitVqganOptions = {}): MaskGitVqganDecoder {
+  return new MaskGitVqganDecoder(checkVqganConfig(config, 'createMaskGitVqganDecoder'), { seed: options.seed, maxBatch: options.maxBatch });
+}
+
+function checkVqganConfig(value: unknown, where: string): MaskGitVqganConfig {
+  const c = value as Partial<MaskGitVqganConfig> | null;
+  const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  const problems: string[] = [];
+  if (!c || typeof c !== 'object') throw new ConfigError(`${where}: expected a MaskGIT-VQGAN config object, got ${JSON.stringify(value)}`);
+  for (const key of ['numEmbeddings', 'hiddenChannels', 'numResBlocks', 'zChannels'] as const) if (!positive(c[key])) problems.push(`${key} must be a positive integer, got ${JSON.stringify(c[key])}`);
+  if (!Array.isArray(c.channelMult) || !c.channelMult.length || !c.channelMult.every(positive)) problems.push(`channelMult must be a non-empty list of positive integers, got ${JSON.stringify(c.channelMult)}`);
+  if (problems.length) throw new ConfigError(`${where}: ${problems.join('; ')}`);
+  return c as MaskGitVqganConfig;
+}
+
 /**
  * Loads the MaskGIT-VQGAN decoder with the official key names, from any source core's I/O layer
  * reads: the released PyTorch checkpoint (`maskgit-vqgan-imagenet-f16-256.bin`, read by the safe
- * reader) or a safetensors conversion, as a file, folder, URL, `hf:` id or bytes. Sizes default to the
- * released model's; `encoder.*` keys (only used to make training targets) are skipped.
+ * reader), a safetensors conversion, or a folder `saveMaskGitVqganDecoder` wrote. The config comes
+ * from `options.config`, else the source's `config.json`, else the released model's. `encoder.*` keys
+ * (only used to make training targets) are skipped.
  */
 export async function loadMaskGitVqganDecoder(
   source: ModelSource,
   options: OpenModelOptions & { config?: MaskGitVqganConfig; maxBatch?: number } = {},
 ): Promise<MaskGitVqganDecoder> {
-  const opened = await openModel(source, { configFile: false, ...options });
+  const opened = await openModel(source, options);
   try {
-    const model = withoutRandomInit(() => new MaskGitVqganDecoder(options.config ?? MASKGIT_VQGAN, { seed: 0, maxBatch: options.maxBatch }));
+    const config = checkVqganConfig(options.config ?? opened.config ?? MASKGIT_VQGAN, options.config ? 'options.config' : (opened.configWhere ?? 'MASKGIT_VQGAN'));
+    const model = withoutRandomInit(() => new MaskGitVqganDecoder(config, { seed: 0, maxBatch: options.maxBatch }));
     try {
       await loadWeightsInto(model, opened.weights, { keyOf: (name) => (name.startsWith('encoder.') ? null : name) });
     } catch (error) {
@@ -102,4 +142,11 @@ export async function loadMaskGitVqganDecoder(
   } finally {
     await opened.close();
   }
+}
+
+/** Saves the decoder (official names and layouts; its config as `config.json`) atomically, or returns the files. */
+export async function saveMaskGitVqganDecoder(model: MaskGitVqganDecoder): Promise<SavedModelFiles>;
+export async function saveMaskGitVqganDecoder(model: MaskGitVqganDecoder, target: string | URL): Promise<void>;
+export async function saveMaskGitVqganDecoder(model: MaskGitVqganDecoder, target?: string | URL): Promise<SavedModelFiles | void> {
+  return saveModel(target, { config: model.config, tensors: torchStateDictEntries(model) });
 }

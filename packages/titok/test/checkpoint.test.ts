@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, FileNotFoundError, SafetensorsError, StateDictError, readSafetensors, torchLayouts, torchShape, writeSafetensors, type Module } from '@vtok/core';
 import { goldenCase } from '@vtok/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTiTok, loadMaskGitVqganDecoder, loadTiTok, saveTiTok, type TiTok } from '../src';
+import { createMaskGitVqganDecoder, createTiTok, loadMaskGitVqganDecoder, loadTiTok, saveMaskGitVqganDecoder, saveTiTok, type TiTok } from '../src';
 import { officialConfigOf, officialFiles } from './helpers';
 
 const tiny = goldenCase('titok_tiny');
@@ -225,5 +225,17 @@ describe('loadMaskGitVqganDecoder', () => {
     writeFileSync(join(folder, 'vqgan.safetensors'), c.weightsBytes);
     const fromFile = await loadMaskGitVqganDecoder(join(folder, 'vqgan.safetensors'), { config });
     fromFile.dispose();
+  });
+
+  it('createMaskGitVqganDecoder → saveMaskGitVqganDecoder → loadMaskGitVqganDecoder round-trips, config included', async () => {
+    const model = createMaskGitVqganDecoder(config, { seed: 4 });
+    const folder = join(tempFolder(), 'vqgan');
+    await saveMaskGitVqganDecoder(model, folder);
+    const back = await loadMaskGitVqganDecoder(folder);
+    expect(back.config).toEqual(config);
+    for (const [name, t] of Object.entries(model.stateDict())) expect(firstDifference(await back.stateDict()[name].data(), await t.data()), name).toBe(-1);
+    expect(() => createMaskGitVqganDecoder({ ...config, channelMult: [] })).toThrow(/channelMult must be a non-empty list/);
+    model.dispose();
+    back.dispose();
   });
 });
