@@ -2,6 +2,8 @@
  * Typed errors. Every error vtok throws on purpose is a VtokError with a stable `code`, so callers
  * can branch on it, and a message that says what was expected and what came.
  */
+import { formatShape } from './format';
+
 export type VtokErrorCode =
   | 'SHAPE'
   | 'DTYPE'
@@ -78,7 +80,7 @@ export class StateDictError extends VtokError {
     list('unexpected', p.unexpected);
     if (p.mismatched.length) {
       lines.push(`  mis-shaped (${p.mismatched.length}):`);
-      for (const m of p.mismatched) lines.push(`    ${m.name}: expected [${m.expected}], got [${m.got}]`);
+      for (const m of p.mismatched) lines.push(`    ${m.name}: expected ${formatShape(m.expected)}, got ${formatShape(m.got)}`);
     }
     return lines.join('\n');
   }

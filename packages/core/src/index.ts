@@ -1,5 +1,7 @@
 import './gradients';
 export * from './errors';
+export * from './validate';
+export { inBatches } from './batching';
 export * from './contracts';
 export * from './progress';
 export * from './module';

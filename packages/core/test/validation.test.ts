@@ -63,7 +63,7 @@ describe('shape checks', () => {
   it('wrong last dimension says expected and got', () => {
     const lin = new Linear(4, 2);
     expect(() => lin.forward(keep(f(2, 3)))).toThrow(ShapeError);
-    expect(() => lin.forward(keep(f(2, 3)))).toThrow(/expected x last dimension \(in features\) 4, got 3 in shape \[2,3\]/);
+    expect(() => lin.forward(keep(f(2, 3)))).toThrow(/expected x last dimension \(in features\) 4, got 3 in shape \[2, 3\]/);
     lin.dispose();
     const ln = new LayerNorm(8);
     expect(() => ln.forward(keep(f(2, 6)))).toThrow(/expected x last dimension \(channels\) 8, got 6/);
@@ -75,7 +75,7 @@ describe('shape checks', () => {
   });
 
   it('wrong rank names the layout', () => {
-    expect(() => conv2dTorch(keep(f(2, 3, 3)), keep(f(3, 3, 3, 4)))).toThrow(/expected x of rank 4 \[B,H,W,C\], got rank 3 with shape \[2,3,3\]/);
+    expect(() => conv2dTorch(keep(f(2, 3, 3)), keep(f(3, 3, 3, 4)))).toThrow(/expected x of rank 4 \[B,H,W,C\], got rank 3 with shape \[2, 3, 3\]/);
     expect(() => causalConv3d(keep(f(1, 2, 3, 3)), keep(f(3, 3, 3, 3, 4)))).toThrow(ShapeError);
     expect(() => depthToSpace3d(keep(f(1, 2, 2, 8)), 2, 2)).toThrow(/rank 5 \[B,T,H,W,C\]/);
     const mha = new MultiheadAttention(4, 2);

@@ -4,15 +4,15 @@
  * assertion from deep inside a kernel.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { DTypeError, ShapeError, ValueError } from '../errors';
+import { ShapeError } from '../errors';
+import { assertDtype, formatShape as fmt } from '../validate';
 
-const fmt = (shape: readonly number[]): string => `[${shape.join(',')}]`;
+// The public checks (../validate.ts) that the ops use as they are.
+export { assertNonNegativeInt, assertPositiveInt, formatShape } from '../validate';
 
 /** Float inputs only: int32 ids or bool masks reaching a float op are almost always a bug upstream. */
 export function assertFloat(x: tf.Tensor, op: string, name = 'x'): void {
-  if (x.dtype !== 'float32') {
-    throw new DTypeError(`${op}: ${name} must be float32, got ${x.dtype} (shape ${fmt(x.shape)})`);
-  }
+  assertDtype(x, 'float32', op, name);
 }
 
 /** Exact rank; `layout` (e.g. '[B,H,W,C]') makes the message say what the axes mean. */
@@ -46,14 +46,3 @@ export function assertShape(x: tf.Tensor, shape: readonly number[], op: string, 
     throw new ShapeError(`${op}: expected ${name} of shape ${fmt(shape)}, got ${fmt(x.shape)}`);
   }
 }
-
-/** A positive integer hyper-parameter (block size, group count, stride...). */
-export function assertPositiveInt(value: number, op: string, name: string): void {
-  if (!Number.isInteger(value) || value < 1) throw new ValueError(`${op}: ${name} must be a positive integer, got ${value}`);
-}
-
-export function assertNonNegativeInt(value: number, op: string, name: string): void {
-  if (!Number.isInteger(value) || value < 0) throw new ValueError(`${op}: ${name} must be a non-negative integer, got ${value}`);
-}
-
-export { fmt as formatShape };

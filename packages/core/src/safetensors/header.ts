@@ -9,6 +9,7 @@
 import { SafetensorsError, ValueError } from '../errors';
 import { SAFETENSORS_DTYPE_BITS, isSafetensorsDtype } from './dtypes';
 import type { SafetensorsHeader, SafetensorsTensorInfo } from './types';
+import { formatShape } from '../format';
 
 /** The reference implementation's limit on the header length (bytes). */
 export const DEFAULT_MAX_HEADER_BYTES = 100_000_000;
@@ -209,10 +210,6 @@ function checkTensorEntry(name: string, entry: unknown, dataLength: number): Saf
     );
   }
   return { name, dtype, shape: shape.slice() as number[], dataOffsets: [b, e] };
-}
-
-function formatShape(shape: unknown[]): string {
-  return shape.length > 8 ? `[${shape.slice(0, 8).join(', ')}, ... (${shape.length} dims)]` : `[${shape.join(', ')}]`;
 }
 
 /** Orders strings by Unicode code points, i.e. as their UTF-8 bytes compare (Rust's `str` order). */

@@ -28,7 +28,7 @@ describe('VectorQuantizer config', () => {
     expect(dict['embedding.weight'].shape).toEqual([64, 12]);
     const wrong = tf.zeros([64, 11]);
     expect(() => vq.loadStateDict({ 'embedding.weight': wrong })).toThrow(StateDictError);
-    expect(() => vq.loadStateDict({ 'embedding.weight': wrong })).toThrow(/embedding\.weight: expected \[64,12\], got \[64,11\]/);
+    expect(() => vq.loadStateDict({ 'embedding.weight': wrong })).toThrow(/embedding\.weight: expected \[64, 12\], got \[64, 11\]/);
     wrong.dispose();
     vq.dispose();
     const ema = new VectorQuantizer({ dim: 3, codebookSize: 5, ema: { decay: 0.9 } });
