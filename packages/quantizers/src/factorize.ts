@@ -9,8 +9,8 @@
  * (exact there) so it gives the same result on every backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, DTypeError, ShapeError } from '@vtok/core';
-import { assertCodeIndices, formatShape, type ValueCheck } from './common/validate';
+import { ConfigError, ShapeError, assertDtype, formatShape } from '@vtok/core';
+import { assertCodeIndices, type ValueCheck, resolveValueCheck } from './common/validate';
 import { LFQ_MAX_BITS, type LfqBitOrder, checkBitGroups } from './lfq/config';
 
 export interface TokenFactorizationConfig {
@@ -45,10 +45,7 @@ export class TokenFactorization {
     const bits = checkBitGroups(config.bits, total, 'bits', WHO);
     const bitOrder = config.bitOrder ?? 'lsb';
     if (bitOrder !== 'lsb' && bitOrder !== 'msb') throw new ConfigError(`${WHO}: bitOrder must be 'lsb' or 'msb', got ${String(bitOrder)}`);
-    const checkValues = config.checkValues ?? 'auto';
-    if (checkValues !== 'auto' && typeof checkValues !== 'boolean') {
-      throw new ConfigError(`${WHO}: checkValues must be 'auto', true or false, got ${String(checkValues)}`);
-    }
+    const checkValues = resolveValueCheck(config.checkValues, WHO);
     this.codebookSize = config.codebookSize;
     this.bits = Object.freeze(bits);
     this.bitOrder = bitOrder;
@@ -76,7 +73,7 @@ export class TokenFactorization {
       throw new ShapeError(`${WHO}.merge: expected ${this.bits.length} sub-token tensors, got ${Array.isArray(parts) ? parts.length : String(parts)}`);
     }
     parts.forEach((p: tf.Tensor, k: number) => {
-      if (p.dtype !== 'int32') throw new DTypeError(`${WHO}.merge: sub-token ${k} must be int32, got ${p.dtype} (shape ${formatShape(p.shape)})`);
+      assertDtype(p, 'int32', `${WHO}.merge`, `sub-token ${k}`);
       if (p.rank !== parts[0].rank || p.shape.some((s: number, i: number) => s !== parts[0].shape[i])) {
         throw new ShapeError(`${WHO}.merge: sub-tokens must share one shape, got ${formatShape(parts[0].shape)} and ${formatShape(p.shape)} (sub-token ${k})`);
       }

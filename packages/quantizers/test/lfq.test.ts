@@ -152,7 +152,7 @@ describe('input checks that need no read-back', () => {
     const q = new LookupFreeQuantizer({ dim: 4 });
     const wrong = tf.zeros([2, 5]);
     expect(() => q.quantize(wrong)).toThrow(ShapeError);
-    expect(() => q.quantize(wrong)).toThrow(/expected latents \[\.\.\., 4\] \(last dimension = dim 4\), got last dimension 5 in shape \[2,5\]/);
+    expect(() => q.quantize(wrong)).toThrow(/expected latents \[\.\.\., 4\] \(last dimension = dim 4\), got last dimension 5 in shape \[2, 5\]/);
     const ints = tf.zeros([2, 4], 'int32');
     expect(() => q.quantize(ints)).toThrow(DTypeError);
     expect(() => q.quantize(ints)).toThrow(/latents must be float32, got int32/);

@@ -3,7 +3,7 @@
  * defaults (no projections, `preserve_symmetry` off, no noise dropout, one codebook).
  */
 import { ConfigError } from '@vtok/core';
-import type { ValueCheck } from '../common/validate';
+import { type ValueCheck, resolveValueCheck } from '../common/validate';
 
 export interface FsqConfig {
   /** Number of levels per channel, e.g. [8, 5, 5, 5] (codebook 1000); each at least 3. */
@@ -61,10 +61,7 @@ export function resolveFsqConfig(config: FsqConfig): ResolvedFsqConfig {
   if (codebookSize > FSQ_MAX_CODEBOOK_SIZE) {
     throw new ConfigError(`${WHO}: codebook size ${codebookSize} (product of levels [${levels.join(', ')}]) exceeds 2^24`);
   }
-  const checkValues = config.checkValues ?? 'auto';
-  if (checkValues !== 'auto' && typeof checkValues !== 'boolean') {
-    throw new ConfigError(`${WHO}: checkValues must be 'auto', true or false, got ${String(checkValues)}`);
-  }
+  const checkValues = resolveValueCheck(config.checkValues, WHO);
   let basis = 1;
   const channels = levels.map((l) => {
     const halfL = f32(f32(f32(l - 1) * f32(1 + FSQ_BOUND_EPS)) / 2);

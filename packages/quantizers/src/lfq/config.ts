@@ -5,8 +5,8 @@
  * Open-MAGVIT2 `LFQ` (`sample_minimization_weight`, `factorized_bits`); `bitOrder`, `entropyFormula`,
  * `codebookEntropyGroups` and `checkValues` say how the two differ and how the large-K estimate is taken.
  */
-import { ConfigError } from '@vtok/core';
-import type { ValueCheck } from '../common/validate';
+import { ConfigError, assertFiniteNumber } from '@vtok/core';
+import { type ValueCheck, resolveValueCheck } from '../common/validate';
 
 /**
  * Which channel is the least significant bit of a token id. 'lsb': channel 0 = 2^0 (the paper,
@@ -128,15 +128,13 @@ export function defaultLfqEntropyGroups(bits: number, maxBits = LFQ_FULL_ENTROPY
 export function resolveLfqConfig(config: LfqConfig): ResolvedLfqConfig {
   if (config == null || typeof config !== 'object') throw new ConfigError(`${WHO}: expected a config object, got ${String(config)}`);
   const { dim, codebookSize } = resolveSizes(config.dim, config.codebookSize);
-  const num = (name: keyof typeof LFQ_DEFAULTS & keyof LfqConfig, check: (v: number) => boolean, rule: string): number => {
+  const num = (name: keyof typeof LFQ_DEFAULTS & keyof LfqConfig, bound: { exclusive: boolean }): number => {
     const value = (config[name] ?? LFQ_DEFAULTS[name]) as unknown;
-    if (typeof value !== 'number' || !Number.isFinite(value) || !check(value)) {
-      throw new ConfigError(`${WHO}: ${name} must be a finite number ${rule}, got ${String(value)}`);
-    }
+    assertFiniteNumber(value, WHO, name, { min: 0, exclusive: bound.exclusive, ErrorClass: ConfigError });
     return value;
   };
-  const nonNegative = (v: number) => v >= 0;
-  const positive = (v: number) => v > 0;
+  const nonNegative = { exclusive: false };
+  const positive = { exclusive: true };
   const bitOrder = config.bitOrder ?? LFQ_DEFAULTS.bitOrder;
   if (bitOrder !== 'lsb' && bitOrder !== 'msb') throw new ConfigError(`${WHO}: bitOrder must be 'lsb' or 'msb', got ${String(bitOrder)}`);
   const entropyFormula = config.entropyFormula ?? LFQ_DEFAULTS.entropyFormula;
@@ -147,19 +145,16 @@ export function resolveLfqConfig(config: LfqConfig): ResolvedLfqConfig {
     ? checkBitGroups(config.codebookEntropyGroups, dim, 'codebookEntropyGroups')
     : defaultLfqEntropyGroups(dim);
   const factorizedBits = config.factorizedBits ? checkBitGroups(config.factorizedBits, dim, 'factorizedBits') : null;
-  const checkValues = config.checkValues ?? 'auto';
-  if (checkValues !== 'auto' && typeof checkValues !== 'boolean') {
-    throw new ConfigError(`${WHO}: checkValues must be 'auto', true or false, got ${String(checkValues)}`);
-  }
+  const checkValues = resolveValueCheck(config.checkValues, WHO);
   return {
     dim,
     codebookSize,
-    entropyLossWeight: num('entropyLossWeight', nonNegative, '>= 0'),
-    commitmentLossWeight: num('commitmentLossWeight', nonNegative, '>= 0'),
-    diversityGamma: num('diversityGamma', nonNegative, '>= 0'),
-    sampleMinimizationWeight: num('sampleMinimizationWeight', nonNegative, '>= 0'),
-    invTemperature: num('invTemperature', positive, '> 0'),
-    codebookScale: num('codebookScale', positive, '> 0'),
+    entropyLossWeight: num('entropyLossWeight', nonNegative),
+    commitmentLossWeight: num('commitmentLossWeight', nonNegative),
+    diversityGamma: num('diversityGamma', nonNegative),
+    sampleMinimizationWeight: num('sampleMinimizationWeight', nonNegative),
+    invTemperature: num('invTemperature', positive),
+    codebookScale: num('codebookScale', positive),
     bitOrder,
     entropyFormula,
     codebookEntropyGroups,

@@ -3,8 +3,8 @@
  * `modeling/quantizer/quantizer.py: VectorQuantizer`) in camelCase; `ema`, `deadCodeRestart`,
  * `trackUsage`, `checkValues` and `seed` go beyond the official code.
  */
-import { ConfigError } from '@vtok/core';
-import type { ValueCheck } from '../common/validate';
+import { ConfigError, assertFiniteNumber, assertPositiveInt } from '@vtok/core';
+import { type ValueCheck, resolveValueCheck } from '../common/validate';
 
 export interface EmaOptions {
   /** Weight of the running averages per call (default 0.99). */
@@ -62,26 +62,21 @@ const WHO = 'VectorQuantizer';
 
 export function resolveVectorQuantizerConfig(config: VectorQuantizerConfig): ResolvedVectorQuantizerConfig {
   if (config == null || typeof config !== 'object') throw new ConfigError(`${WHO}: expected a config object, got ${String(config)}`);
-  positiveInt(config.dim, 'dim');
-  positiveInt(config.codebookSize, 'codebookSize');
+  assertPositiveInt(config.dim, WHO, 'dim', ConfigError);
+  assertPositiveInt(config.codebookSize, WHO, 'codebookSize', ConfigError);
   const commitmentCost = config.commitmentCost ?? VQ_DEFAULTS.commitmentCost;
-  if (!Number.isFinite(commitmentCost) || commitmentCost < 0) {
-    throw new ConfigError(`${WHO}: commitmentCost must be a finite number >= 0, got ${commitmentCost}`);
-  }
+  assertFiniteNumber(commitmentCost, WHO, 'commitmentCost', { min: 0, ErrorClass: ConfigError });
   const ema = config.ema ? { ...EMA_DEFAULTS, ...(config.ema === true ? {} : config.ema) } : null;
   if (ema) {
     if (!(ema.decay >= 0 && ema.decay < 1)) throw new ConfigError(`${WHO}: ema.decay must be in [0, 1), got ${ema.decay}`);
-    if (!(ema.eps > 0 && Number.isFinite(ema.eps))) throw new ConfigError(`${WHO}: ema.eps must be a finite number > 0, got ${ema.eps}`);
+    assertFiniteNumber(ema.eps, WHO, 'ema.eps', { min: 0, exclusive: true, ErrorClass: ConfigError });
   }
   const deadCodeRestart = config.deadCodeRestart
     ? { ...DEAD_CODE_DEFAULTS, ...(config.deadCodeRestart === true ? {} : config.deadCodeRestart) }
     : null;
-  if (deadCodeRestart) positiveInt(deadCodeRestart.afterCalls, 'deadCodeRestart.afterCalls');
-  const checkValues = config.checkValues ?? 'auto';
-  if (checkValues !== 'auto' && typeof checkValues !== 'boolean') {
-    throw new ConfigError(`${WHO}: checkValues must be 'auto', true or false, got ${String(checkValues)}`);
-  }
-  if (config.seed !== undefined && !Number.isFinite(config.seed)) throw new ConfigError(`${WHO}: seed must be a finite number, got ${config.seed}`);
+  if (deadCodeRestart) assertPositiveInt(deadCodeRestart.afterCalls, WHO, 'deadCodeRestart.afterCalls', ConfigError);
+  const checkValues = resolveValueCheck(config.checkValues, WHO);
+  if (config.seed !== undefined) assertFiniteNumber(config.seed, WHO, 'seed', { ErrorClass: ConfigError });
   return {
     dim: config.dim,
     codebookSize: config.codebookSize,
@@ -93,10 +88,4 @@ export function resolveVectorQuantizerConfig(config: VectorQuantizerConfig): Res
     checkValues,
     seed: config.seed ?? Math.floor(Math.random() * 2 ** 32),
   };
-}
-
-function positiveInt(value: unknown, name: string): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ConfigError(`${WHO}: ${name} must be a positive integer, got ${String(value)}`);
-  }
 }

@@ -19,12 +19,13 @@ import {
   type Quantizer,
   straightThrough,
   stopGradient,
-  DTypeError,
   ShapeError,
+  assertDtype,
+  formatShape,
 } from '@vtok/core';
 import { argMinFirst, l2Normalize, segmentSum, squaredDistances } from '../common/math';
 import { CodebookUsage, codeHistogram, ownedVariable, type UsageStatistics } from '../common/usage';
-import { assertCodeIndices, assertQuantizerInput, formatShape, type ValueCheck } from '../common/validate';
+import { assertCodeIndices, assertQuantizerInput, type ValueCheck } from '../common/validate';
 import { type DeadCodeRestartOptions, type EmaOptions, type VectorQuantizerConfig, resolveVectorQuantizerConfig } from './config';
 import { restartDeadCodes } from './dead-codes';
 import { emaCodebookUpdate } from './ema';
@@ -186,9 +187,7 @@ export class VectorQuantizer extends Module implements Quantizer {
    */
   lookupSoft(probabilities: tf.Tensor): tf.Tensor {
     const who = 'VectorQuantizer.lookupSoft';
-    if (probabilities.dtype !== 'float32') {
-      throw new DTypeError(`${who}: probabilities must be float32, got ${probabilities.dtype} (shape ${formatShape(probabilities.shape)})`);
-    }
+    assertDtype(probabilities, 'float32', who, 'probabilities');
     if (probabilities.rank < 1 || probabilities.shape[probabilities.rank - 1] !== this.codebookSize) {
       throw new ShapeError(`${who}: expected probabilities [..., ${this.codebookSize}] (codebook size), got shape ${formatShape(probabilities.shape)}`);
     }

@@ -34,24 +34,24 @@ describe('VectorQuantizer input checks', () => {
 
   it('wrong last dimension, scalar or empty latents: ShapeError', () => {
     const z = tf.zeros([2, 3, 5]);
-    expectThrows(() => vq.quantize(z), ShapeError, /expected latents \[\.\.\., 4\] .*got last dimension 5 in shape \[2,3,5\]/);
+    expectThrows(() => vq.quantize(z), ShapeError, /expected latents \[\.\.\., 4\] .*got last dimension 5 in shape \[2, 3, 5\]/);
     const s = tf.scalar(1);
     expectThrows(() => vq.quantize(s), ShapeError, /got a scalar/);
     const e = tf.zeros([0, 4]);
-    expectThrows(() => vq.quantize(e), ShapeError, /no vector.*\[0,4\]/);
+    expectThrows(() => vq.quantize(e), ShapeError, /no vector.*\[0, 4\]/);
     tf.dispose([z, s, e]);
   });
 
   it('integer latents: DTypeError', () => {
     const z = tf.zeros([2, 4], 'int32');
-    expectThrows(() => vq.quantize(z), DTypeError, /latents must be float32, got int32 \(shape \[2,4\]\)/);
+    expectThrows(() => vq.quantize(z), DTypeError, /latents must be float32, got int32 \(shape \[2, 4\]\)/);
     z.dispose();
   });
 
   it('NaN or Inf in the latents: ValueError (synchronously on cpu/wasm, through assertFiniteAsync everywhere)', async () => {
     const z = tf.tensor2d([[0, 1, 2, 3], [NaN, 0, Infinity, 1]]);
     if (syncChecks) {
-      expectThrows(() => vq.quantize(z), ValueError, /latents must be finite, got 2 NaN\/Inf values in shape \[2,4\]/);
+      expectThrows(() => vq.quantize(z), ValueError, /latents must be finite, got 2 NaN or infinite values in shape \[2, 4\]/);
       // checkValues: false skips the read-back (the caller vouches for the values).
       const unchecked = new VectorQuantizer({ dim: 4, codebookSize: 10, checkValues: false });
       disposeAll(unchecked.quantize(z));
@@ -59,7 +59,7 @@ describe('VectorQuantizer input checks', () => {
     }
     const before = tf.memory().numTensors;
     await expect(assertFiniteAsync(z, 'encode')).rejects.toThrow(ValueError);
-    await expect(assertFiniteAsync(z, 'encode')).rejects.toThrow(/encode: latents must be finite, got 2 NaN\/Inf values/);
+    await expect(assertFiniteAsync(z, 'encode')).rejects.toThrow(/encode: latents must be finite, got 2 NaN or infinite values/);
     expect(tf.memory().numTensors).toBe(before);
     const ok = tf.ones([3, 4]);
     await expect(assertFiniteAsync(ok, 'encode')).resolves.toBeUndefined();
@@ -72,7 +72,7 @@ describe('VectorQuantizer input checks', () => {
     const high = tf.tensor2d([[0, 3], [10, 2]], [2, 2], 'int32');
     const low = tf.tensor1d([-1, 0], 'int32');
     if (syncChecks) {
-      expectThrows(() => vq.lookup(high), ValueError, /code indices must be in \[0, 9\] \(codebook size 10\), got values from 0 to 10 in shape \[2,2\]/);
+      expectThrows(() => vq.lookup(high), ValueError, /code indices must be in \[0, 9\] \(codebook size 10\), got values from 0 to 10 in shape \[2, 2\]/);
       expectThrows(() => vq.lookup(low), ValueError, /got values from -1 to 0/);
     }
     await expect(assertCodeIndicesAsync(high, 10, 'decode')).rejects.toThrow(/decode: code indices must be in \[0, 9\]/);
@@ -87,7 +87,7 @@ describe('VectorQuantizer input checks', () => {
 
   it('lookupSoft: wrong last dimension or dtype', () => {
     const p = tf.ones([2, 9]);
-    expectThrows(() => vq.lookupSoft(p), ShapeError, /expected probabilities \[\.\.\., 10\] .*got shape \[2,9\]/);
+    expectThrows(() => vq.lookupSoft(p), ShapeError, /expected probabilities \[\.\.\., 10\] .*got shape \[2, 9\]/);
     const i = tf.ones([2, 10], 'int32');
     expectThrows(() => vq.lookupSoft(i), DTypeError, /probabilities must be float32, got int32/);
     tf.dispose([p, i]);
