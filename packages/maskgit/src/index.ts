@@ -13,7 +13,7 @@ export {
   maskgitParameterCount,
   sequenceLength,
 } from './config';
-export { type JsonObject, fromOfficialConfig, toOfficialConfig, isOfficialConfig, resolveReferences } from './official-config';
+export { type JsonObject, fromOfficialConfig, toOfficialConfig, isOfficialConfig } from './official-config';
 export { MaskGITGenerator, type ClassLabels, type LogitsOptions, type MaskGITModelOptions } from './generator';
 export { ImageBert, BERT_LAYER_NORM_EPS } from './image-bert';
 export { UViTBert, UVIT_LAYER_NORM_EPS } from './uvit-bert';

@@ -2,51 +2,12 @@
  * The official generator config (`config.json` of the `yucornetto/generator_titok_*` repos: the whole
  * OmegaConf infer config, with `model.vq_model` and `model.generator`) to and from MaskGITConfig.
  */
-import { ConfigError, type GuidanceDecay } from '@vtok/core';
+import { ConfigError, type GuidanceDecay, resolveConfigReferences } from '@vtok/core';
 import { type MaskGITConfig, type MaskGITConfigInput, resolveMaskGITConfig, sequenceLength } from './config';
 
 export type JsonObject = { [key: string]: unknown };
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const REFERENCE = /\$\{([^}]+)\}/g;
-const WHOLE_REFERENCE = /^\$\{([^}]+)\}$/;
-
-/**
- * Resolves OmegaConf `${a.b.c}` references against the root of the same tree. The official config.json
- * files ship `image_seq_len: "${model.vq_model.num_latent_tokens}"` unresolved. A value that is exactly
- * one reference takes the referenced value with its type; references inside longer strings are
- * substituted as text. Missing paths and cycles throw ConfigError.
- */
-export function resolveReferences<T>(root: T): T {
-  const resolving = new Set<string>();
-  const lookup = (path: string): unknown => {
-    const key = path.trim();
-    if (resolving.has(key)) throw new ConfigError(`config reference \${${key}} refers to itself (cycle through ${[...resolving].join(' -> ')})`);
-    let node: unknown = root;
-    for (const part of key.split('.')) {
-      if (!isObject(node) || !(part in node)) throw new ConfigError(`config reference \${${key}} points at nothing (no "${part}")`);
-      node = node[part];
-    }
-    resolving.add(key);
-    try {
-      return visit(node);
-    } finally {
-      resolving.delete(key);
-    }
-  };
-  const visit = (node: unknown): unknown => {
-    if (typeof node === 'string') {
-      const whole = WHOLE_REFERENCE.exec(node);
-      if (whole) return lookup(whole[1]);
-      return node.replace(REFERENCE, (_, path: string) => String(lookup(path)));
-    }
-    if (Array.isArray(node)) return node.map(visit);
-    if (isObject(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, visit(v)]));
-    return node;
-  };
-  return visit(root) as T;
-}
 
 /** True for the official nested layout (`model.generator` present). */
 export function isOfficialConfig(value: unknown): value is JsonObject {
@@ -74,7 +35,7 @@ export function fromOfficialConfig(official: unknown): MaskGITConfig {
   if (!isOfficialConfig(official)) {
     throw new ConfigError('an official MaskGIT config needs model.generator (and model.vq_model.codebook_size); got ' + JSON.stringify(official)?.slice(0, 200));
   }
-  const root = resolveReferences(official);
+  const root = resolveConfigReferences(official);
   const model = root.model as JsonObject;
   const vq = isObject(model.vq_model) ? model.vq_model : {};
   const g = model.generator as JsonObject;
@@ -131,7 +92,7 @@ function dropUndefined<T extends object>(o: T): Partial<T> {
  * in the official code: `model_type` picks the class, `image_seq_len` is a plain number.
  */
 export function toOfficialConfig(config: MaskGITConfig, base?: JsonObject): JsonObject {
-  const root: JsonObject = base ? structuredClone(resolveReferences(base)) : {};
+  const root: JsonObject = base ? structuredClone(resolveConfigReferences(base)) : {};
   const model = (isObject(root.model) ? root.model : (root.model = {})) as JsonObject;
   const vq = (isObject(model.vq_model) ? model.vq_model : (model.vq_model = {})) as JsonObject;
   const g = (isObject(model.generator) ? model.generator : (model.generator = {})) as JsonObject;

@@ -9,7 +9,6 @@ import {
   MASKGIT_PRESETS,
   maskgitVocabulary,
   resolveMaskGITConfig,
-  resolveReferences,
   toOfficialConfig,
 } from '../src';
 
@@ -50,13 +49,6 @@ const officialL32 = {
 };
 
 describe('official config', () => {
-  it('resolves ${...} references with their types, and inside strings as text', () => {
-    const r = resolveReferences({ a: { b: 32, c: 'x' }, d: '${a.b}', e: 'n=${a.b}/${a.c}', f: ['${d}'] });
-    expect(r).toEqual({ a: { b: 32, c: 'x' }, d: 32, e: 'n=32/x', f: [32] });
-    expect(() => resolveReferences({ a: '${b.c}' })).toThrow(/points at nothing/);
-    expect(() => resolveReferences({ a: '${b}', b: '${a}' })).toThrow(/cycle/);
-  });
-
   it('reads the released L-32 generator config as the preset', () => {
     const c = fromOfficialConfig(officialL32);
     expect(c).toEqual(resolveMaskGITConfig(MASKGIT_PRESETS['titok-l-32'].config));
