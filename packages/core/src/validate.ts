@@ -78,24 +78,29 @@ export function assertDtype(x: tf.Tensor, dtype: tf.DataType, who: string, what:
   }
 }
 
+/** Options of the batch-shape checks. */
+export interface BatchShapeOptions {
+  /** Other accepted layouts without the batch axis, e.g. the flat `[L]` of a token grid. */
+  alternatives?: readonly (readonly number[])[];
+  /** Accept an empty batch (B = 0); by default at least one sample is required. */
+  allowEmpty?: boolean;
+}
+
 /**
- * `x` is `[B, ...shape]` with B >= 1, or `[B, ...alt]` for one of `alternatives` (e.g. the flat `[B, L]` of a
- * token grid). Returns B. "generate: expected tokens [B, 4, 4] or [B, 16], got [2, 5]".
+ * `x` is `[B, ...shape]`, or `[B, ...alt]` for one of `options.alternatives` (e.g. the flat `[B, L]` of a
+ * token grid), with B >= 1 unless `allowEmpty`. Returns B. "generate: expected tokens [B, 4, 4] or [B, 16],
+ * got [2, 5]".
  */
-export function assertBatchShape(
-  x: tf.Tensor,
-  shape: readonly number[],
-  who: string,
-  what: string,
-  alternatives: readonly (readonly number[])[] = [],
-): number {
-  const layouts = [shape, ...alternatives];
+export function assertBatchShape(x: tf.Tensor, shape: readonly number[], who: string, what: string, options: BatchShapeOptions = {}): number {
+  const layouts = [shape, ...(options.alternatives ?? [])];
   const fits = layouts.some((s) => x.rank === s.length + 1 && s.every((d, i) => x.shape[i + 1] === d));
   if (!fits) {
     const expected = layouts.map((s) => formatShape(['B', ...s])).join(' or ');
     throw new ShapeError(`${prefix(who)}expected ${what} ${expected}, got ${formatShape(x.shape)}`);
   }
-  if (x.shape[0] < 1) throw new ShapeError(`${prefix(who)}${what} must hold at least one sample, got shape ${formatShape(x.shape)}`);
+  if (x.shape[0] < 1 && !options.allowEmpty) {
+    throw new ShapeError(`${prefix(who)}${what} must hold at least one sample, got shape ${formatShape(x.shape)}`);
+  }
   return x.shape[0];
 }
 
@@ -227,18 +232,18 @@ export async function assertImages(images: unknown, who: string, options: ImageC
 }
 
 /**
- * Token tensors at the API: int32, `[B, ...space.shape]` (or one of `alternatives`, e.g. the flat `[B, L]`
- * of a grid), B >= 1, every id in [0, space.vocabSize). Returns B.
+ * Token tensors at the API: int32, `[B, ...space.shape]` (or one of `options.alternatives`, e.g. the flat
+ * `[B, L]` of a grid), B >= 1 unless `options.allowEmpty`, every id in [0, space.vocabSize). Returns B.
  */
 export async function assertTokens(
   tokens: unknown,
   space: { vocabSize: number; shape: readonly number[] },
   who: string,
-  alternatives: readonly (readonly number[])[] = [],
+  options: BatchShapeOptions = {},
 ): Promise<number> {
   assertTensor(tokens, who, 'tokens');
   assertDtype(tokens, 'int32', who, 'tokens', { note: 'ids' });
-  const batch = assertBatchShape(tokens, space.shape, who, 'tokens', alternatives);
+  const batch = assertBatchShape(tokens, space.shape, who, 'tokens', options);
   await assertIdsInRange(tokens, space.vocabSize, who, 'token ids');
   return batch;
 }

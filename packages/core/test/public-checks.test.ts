@@ -93,11 +93,12 @@ describe('tensor kind, dtype and batch shape', () => {
   });
 
   it('assertBatchShape: [B, ...shape] or an alternative layout, at least one sample; returns B', async () => {
-    expect(assertBatchShape(keep(tf.zeros([2, 4, 4])), [4, 4], 'op', 'tokens', [[16]])).toBe(2);
-    expect(assertBatchShape(keep(tf.zeros([3, 16])), [4, 4], 'op', 'tokens', [[16]])).toBe(3);
-    await rejects(() => assertBatchShape(keep(tf.zeros([2, 5])), [4, 4], 'op', 'tokens', [[16]]), ShapeError, /op: expected tokens \[B, 4, 4\] or \[B, 16\], got \[2, 5\]/);
+    expect(assertBatchShape(keep(tf.zeros([2, 4, 4])), [4, 4], 'op', 'tokens', { alternatives: [[16]] })).toBe(2);
+    expect(assertBatchShape(keep(tf.zeros([3, 16])), [4, 4], 'op', 'tokens', { alternatives: [[16]] })).toBe(3);
+    await rejects(() => assertBatchShape(keep(tf.zeros([2, 5])), [4, 4], 'op', 'tokens', { alternatives: [[16]] }), ShapeError, /op: expected tokens \[B, 4, 4\] or \[B, 16\], got \[2, 5\]/);
     await rejects(() => assertBatchShape(keep(tf.zeros([4, 4])), [4, 4], 'op', 'tokens'), ShapeError, /expected tokens \[B, 4, 4\], got \[4, 4\]/);
     await rejects(() => assertBatchShape(keep(tf.zeros([0, 8])), [8], 'op', 'tokens'), ShapeError, /tokens must hold at least one sample, got shape \[0, 8\]/);
+    expect(assertBatchShape(keep(tf.zeros([0, 8])), [8], 'op', 'tokens', { allowEmpty: true })).toBe(0);
   });
 });
 
@@ -144,8 +145,9 @@ describe('images and tokens at the API', () => {
 
   it('assertTokens: int32 ids of the token space, in the alternatives given, returns B', async () => {
     const space = { vocabSize: 10, shape: [2, 2] };
-    expect(await assertTokens(keep(tf.zeros([3, 2, 2], 'int32')), space, 'decode', [[4]])).toBe(3);
-    expect(await assertTokens(keep(tf.zeros([1, 4], 'int32')), space, 'decode', [[4]])).toBe(1);
+    expect(await assertTokens(keep(tf.zeros([3, 2, 2], 'int32')), space, 'decode', { alternatives: [[4]] })).toBe(3);
+    expect(await assertTokens(keep(tf.zeros([1, 4], 'int32')), space, 'decode', { alternatives: [[4]] })).toBe(1);
+    expect(await assertTokens(keep(tf.zeros([0, 2, 2], 'int32')), space, 'decode', { allowEmpty: true })).toBe(0);
     await rejects(() => assertTokens(keep(tf.zeros([1, 2, 2])), space, 'decode'), DTypeError, /decode: tokens must be int32 ids, got float32/);
     await rejects(() => assertTokens(keep(tf.zeros([1, 4], 'int32')), space, 'decode'), ShapeError, /expected tokens \[B, 2, 2\], got \[1, 4\]/);
     await rejects(() => assertTokens(keep(tf.fill([1, 2, 2], 10, 'int32')), space, 'decode'), ValueError, /token ids must be in \[0, 9\] \(vocabulary size 10\), got values from 10 to 10/);

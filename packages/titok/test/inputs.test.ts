@@ -58,8 +58,8 @@ describe('TiTok input checks', () => {
       [tf.zeros([1, L]), DTypeError, /int32 ids, got float32/],
       [tf.zeros([1, L + 1], 'int32'), ShapeError, new RegExp(`expected tokens \\[B, ${L}\\] .* got \\[1, ${L + 1}\\]`)],
       [tf.zeros([L], 'int32'), ShapeError, /expected tokens/],
-      [tf.fill([2, L], K, 'int32'), ValueError, new RegExp(`in \\[0, ${K - 1}\\] \\(codebook size ${K}\\), got ids in \\[${K}, ${K}\\]`)],
-      [tf.tensor2d([[-1, ...Array(L - 1).fill(0)]], [1, L], 'int32'), ValueError, /got ids in \[-1, 0\]/],
+      [tf.fill([2, L], K, 'int32'), ValueError, new RegExp(`in \\[0, ${K - 1}\\] \\(vocabulary size ${K}\\), got values from ${K} to ${K}`)],
+      [tf.tensor2d([[-1, ...Array(L - 1).fill(0)]], [1, L], 'int32'), ValueError, /got values from -1 to 0/],
     ];
     for (const [t, type, pattern] of cases) {
       await rejects(() => model.decode(t), type, pattern);
