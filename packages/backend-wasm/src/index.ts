@@ -11,3 +11,4 @@ export {
 export { patchWasmFusedMatMul } from './fused-matmul';
 export { patchWasmBatchMatMul } from './batch-matmul';
 export { patchWasmSlice } from './slice';
+export { registerWasmGroupMoments, groupMomentsInto } from './group-moments';

@@ -4,6 +4,7 @@ import { fillMissingWasmKernels, type WasmKernelFill } from './fallback';
 import { patchWasmBatchMatMul } from './batch-matmul';
 import { patchWasmFusedMatMul } from './fused-matmul';
 import { patchWasmSlice } from './slice';
+import { registerWasmGroupMoments } from './group-moments';
 import { processListenersNow, removeEmscriptenProcessListeners } from './process-listeners';
 import { maxWasmThreads, nodeThreadsUnavailable, startNodeThreadedWasm, threadedBinary, type ThreadedWasmModule } from './node-threads';
 
@@ -163,6 +164,8 @@ export function wasm(options: WasmOptions = {}): WasmBackend {
       patchWasmBatchMatMul();
       // Speed: slices copy only what they hold (tfjs-wasm's copy the whole input out of the heap first).
       patchWasmSlice();
+      // Speed: GroupNorm statistics in one pass over the heap (core's groupNorm uses the kernel when present).
+      registerWasmGroupMoments();
       const alreadyInitialised = tf.engine().registry.wasm != null;
       if (!alreadyInitialised && nodeThreading == null) {
         const paths = options.wasmPaths ?? wasmFolder;

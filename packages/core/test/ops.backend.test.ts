@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   causalConv3d,
   conv2dTorch,
+  cumulativeMoments,
   gelu,
   groupNorm,
   layerNorm,
@@ -16,6 +17,7 @@ import {
 import { checkOp } from './helpers/check';
 import { toTensor } from './helpers/tensors';
 import { RefRandom, ref } from './reference';
+import { expectClose } from '@vtok/test-utils';
 
 
 describe('activations', () => {
@@ -94,6 +96,97 @@ describe('groupNorm', () => {
     let worst = 0;
     for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want.data[i]));
     expect(worst).toBeLessThanOrEqual(2e-5); // outputs are O(1): float32 parity with room for the backend's sums
+  });
+
+  it('a batch of several samples is as accurate as one (the rank-3 path), over 65k terms per group', async () => {
+    const shape = [3, 64, 64, 32];
+    const rr = new RefRandom(13);
+    const input = rr.array(shape, 1);
+    for (let i = 0; i < input.data.length; i++) input.data[i] = Math.fround(input.data[i] * 2 + 5);
+    const gamma = rr.array([32]);
+    const beta = rr.array([32]);
+    const want = ref.groupNorm(input, 8, gamma, beta, 1e-6);
+    const [x, g, b] = [input, gamma, beta].map(toTensor);
+    const y = groupNorm(x, 8, g, b, 1e-6);
+    const got = await y.data();
+    tf.dispose([x, g, b, y]);
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want.data[i]));
+    expect(worst).toBeLessThanOrEqual(2e-5);
+  });
+
+  for (const [shape, groups] of [
+    [[2, 3, 2, 3, 4], 2],
+    [[1, 4, 5, 6], 3],
+    [[1, 1, 2, 2, 4], 4],
+  ] as [number[], number][]) {
+    it(`causal statistics over frames (axis 1) ${JSON.stringify(shape)} in ${groups} groups, with gradient`, async () => {
+      const rr = new RefRandom(20 + shape.length + shape[1]);
+      const c = shape[shape.length - 1];
+      await checkOp(rr, {
+        label: `groupNorm causal ${shape}`,
+        op: (x, g, b) => groupNorm(x, groups, g, b, 1e-6, { causal: true }),
+        ref: (x, g, b) => ref.causalGroupNorm(x, groups, g, b, 1e-6),
+        inputs: [rr.array(shape, 1.5), rr.array([c]), rr.array([c])],
+      });
+    });
+  }
+
+  it('causal: frame 0 is bit-identical to frame 0 alone, whatever the batch; the last frame is the whole-clip GroupNorm', async () => {
+    const rr = new RefRandom(31);
+    // A large common mean and a per-frame offset, so cumulative statistics differ from per-frame ones.
+    const shape = [2, 4, 3, 5, 64];
+    const input = rr.array(shape, 3);
+    const frame = 3 * 5 * 64;
+    for (let i = 0; i < input.data.length; i++) input.data[i] = Math.fround(input.data[i] + 20 + (Math.floor(i / frame) % 4));
+    const x = toTensor(input);
+    const gamma = toTensor(rr.array([64]));
+    const beta = toTensor(rr.array([64]));
+    const clip = groupNorm(x, 32, gamma, beta, 1e-6, { causal: true });
+    const [b, t, h, w, c] = shape;
+    for (const batch of [b, 1]) {
+      const first = tf.slice(clip, [0, 0, 0, 0, 0], [batch, 1, h, w, c]);
+      const frame0 = tf.slice(x, [0, 0, 0, 0, 0], [batch, 1, h, w, c]);
+      const alone = groupNorm(frame0, 32, gamma, beta, 1e-6, { causal: true });
+      const image = groupNorm(tf.reshape(frame0, [batch, h, w, c]), 32, gamma, beta, 1e-6);
+      expect(Array.from(await first.data()), `batch ${batch}: frame 0 alone`).toEqual(Array.from(await alone.data()));
+      expect(Array.from(await first.data()), `batch ${batch}: frame 0 as an image`).toEqual(Array.from(await image.data()));
+      tf.dispose([first, frame0, alone, image]);
+    }
+    const last = await tf.slice(clip, [0, t - 1, 0, 0, 0], [b, 1, h, w, c]).data();
+    const whole = await tf.slice(groupNorm(x, 32, gamma, beta, 1e-6), [0, t - 1, 0, 0, 0], [b, 1, h, w, c]).data();
+    let worst = 0;
+    for (let i = 0; i < whole.length; i++) worst = Math.max(worst, Math.abs(last[i] - whole[i]));
+    expect(worst).toBeLessThanOrEqual(2e-5);
+    const want = ref.causalGroupNorm(input, 32, undefined, undefined, 1e-6);
+    const plain = groupNorm(x, 32, undefined, undefined, 1e-6, { causal: true });
+    await expectClose(plain, want, 2e-5, 'causal groupNorm, large mean');
+    tf.dispose([x, gamma, beta, clip, plain]);
+  });
+});
+
+describe('cumulativeMoments', () => {
+  it('combines per-frame moments exactly as the moments of the pooled frames', async () => {
+    const frames = [
+      [1, 2, 3, 4],
+      [10, 10, 12, 8],
+      [-5, 0, 5, 1],
+    ];
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    const variance = (a: number[]) => mean(a.map((v) => (v - mean(a)) ** 2));
+    const m = tf.tensor(frames.map(mean), [1, 3, 1]);
+    const v = tf.tensor(frames.map(variance), [1, 3, 1]);
+    const before = tf.memory().numTensors;
+    const got = cumulativeMoments(m, v);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    const gm = await got.mean.data();
+    const gv = await got.variance.data();
+    frames.forEach((_, t) => {
+      const pooled = frames.slice(0, t + 1).flat();
+      expect(gm[t]).toBeCloseTo(mean(pooled), 5);
+      expect(gv[t]).toBeCloseTo(variance(pooled), 4);
+    });
+    tf.dispose([m, v, got.mean, got.variance]);
   });
 });
 

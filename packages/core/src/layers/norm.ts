@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors';
 import { Module } from '../module';
-import { groupNorm, layerNorm } from '../ops/norm';
+import { groupNorm, layerNorm, type GroupNormOpOptions } from '../ops/norm';
 import { assertDim, assertFloat, assertMinRank } from '../ops/validate';
 
 export interface LayerNormOptions {
@@ -45,7 +45,9 @@ export interface GroupNormOptions {
 
 /**
  * torch.nn.GroupNorm(numGroups, numChannels) for channels-last input [B, ...spatial, C]; the
- * statistics of a group span every spatial (and temporal) position. `weight`/`bias` shape [C].
+ * statistics of a group span every spatial (and temporal) position, or with `{ causal: true }` per call
+ * (clips [B, T, ...spatial, C]) the frames up to each frame's own. `weight`/`bias` shape [C]. The op is
+ * core's `groupNorm`.
  */
 export class GroupNorm extends Module {
   readonly eps: number;
@@ -68,10 +70,10 @@ export class GroupNorm extends Module {
     }
   }
 
-  forward(x: tf.Tensor): tf.Tensor {
+  forward(x: tf.Tensor, options: GroupNormOpOptions = {}): tf.Tensor {
     assertFloat(x, 'GroupNorm');
     assertMinRank(x, 3, 'GroupNorm', 'x', '[B,...spatial,C]');
     assertDim(x, -1, this.numChannels, 'GroupNorm', 'x', 'channels');
-    return groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
+    return groupNorm(x, this.numGroups, this.weight, this.bias, this.eps, options);
   }
 }

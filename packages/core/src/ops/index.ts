@@ -2,7 +2,7 @@
 import '../gradients';
 // Composite ops over tfjs-core: they run on every backend and differentiate through their parts.
 export { gelu, silu } from './activations';
-export { layerNorm, groupNorm } from './norm';
+export { layerNorm, groupNorm, groupMoments, cumulativeMoments, GROUP_MOMENTS, type GroupNormOpOptions } from './norm';
 export { scaledDotProductAttention, type AttentionOptions } from './attention';
 export {
   depthToSpace2d,

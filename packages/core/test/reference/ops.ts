@@ -84,6 +84,39 @@ export function groupNorm(x: NDArray, groups: number, gamma: NDArray | undefined
   return out;
 }
 
+/**
+ * GroupNorm with causal statistics over frames: x [B, T, ...spatial, C]; frame t of sample b is
+ * normalised with the mean and biased variance of (frames 0..t, every spatial position, the group's
+ * channels), straight from the definition.
+ */
+export function causalGroupNorm(x: NDArray, groups: number, gamma: NDArray | undefined, beta: NDArray | undefined, eps: number): NDArray {
+  const [b, t] = x.shape;
+  const c = x.shape[x.shape.length - 1];
+  const s = x.data.length / (b * t * c);
+  const cg = c / groups;
+  const out = zeros(x.shape);
+  const at = (n: number, f: number, p: number, ch: number) => ((n * t + f) * s + p) * c + ch;
+  for (let n = 0; n < b; n++)
+    for (let g = 0; g < groups; g++)
+      for (let f = 0; f < t; f++) {
+        let sum = 0;
+        let count = 0;
+        for (let f2 = 0; f2 <= f; f2++) for (let p = 0; p < s; p++) for (let ch = g * cg; ch < (g + 1) * cg; ch++) {
+          sum += x.data[at(n, f2, p, ch)];
+          count++;
+        }
+        const mean = sum / count;
+        let v = 0;
+        for (let f2 = 0; f2 <= f; f2++) for (let p = 0; p < s; p++) for (let ch = g * cg; ch < (g + 1) * cg; ch++) v += (x.data[at(n, f2, p, ch)] - mean) ** 2;
+        const inv = 1 / Math.sqrt(v / count + eps);
+        for (let p = 0; p < s; p++) for (let ch = g * cg; ch < (g + 1) * cg; ch++) {
+          const i = at(n, f, p, ch);
+          out.data[i] = (x.data[i] - mean) * inv * (gamma ? gamma.data[ch] : 1) + (beta ? beta.data[ch] : 0);
+        }
+      }
+  return out;
+}
+
 export type Pads2d = [[number, number], [number, number]];
 
 /** Direct convolution: x [B,H,W,Ci], w [kh,kw,Ci,Co] (HWIO), zero padding per side, stride, dilation. */
