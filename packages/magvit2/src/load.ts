@@ -7,17 +7,7 @@
  * official key names and PyTorch layouts, so the weights round-trip to PyTorch; the safetensors metadata
  * carries the config too.
  */
-import {
-  ConfigError,
-  loadWeightsInto,
-  type ModelSource,
-  type OpenModelOptions,
-  openModel,
-  saveModel,
-  type SavedModelFiles,
-  torchStateDictEntries,
-  withoutRandomInit,
-} from '@vtok/core';
+import { ConfigError, loadModel, type ModelSource, type OpenModelOptions, saveModel, type SavedModelFiles, torchStateDictEntries } from '@vtok/core';
 import { type Magvit2ConfigOverrides, magvit2ConfigToJson, parseMagvit2Config } from './config';
 import { type Magvit2Part, Magvit2Model } from './model';
 import { type Magvit2PresetName, magvit2Preset } from './presets';
@@ -48,24 +38,17 @@ const LEGACY_METADATA_CONFIG = 'vtok_magvit2_config';
  * unexpected and mis-shaped tensor.
  */
 export async function loadMagvit2(source: ModelSource, options: LoadMagvit2Options = {}): Promise<Magvit2Tokenizer> {
-  const opened = await openModel(source, options);
-  let model: Magvit2Model | undefined;
-  try {
-    const legacy = opened.weights.metadata[LEGACY_METADATA_CONFIG];
-    const json = opened.config ?? (legacy !== undefined ? JSON.parse(legacy) : undefined);
-    if (json === undefined) throw new ConfigError(`${opened.files.name} has no config.json (and ${opened.weights.where} carries no config)`);
-    const config = parseMagvit2Config(json, options);
-    // Every weight comes from the file: build without drawing random ones first.
-    model = withoutRandomInit(() => new Magvit2Model(config, { parts: options.parts, seed: 0 }));
-    await loadWeightsInto(model, opened.weights, openMagvit2KeyMap(model, opened.weights.entries, model.parts, options.preferEma ?? true));
-    opened.ready('MAGVIT-v2');
-    return new Magvit2Tokenizer(model);
-  } catch (error) {
-    model?.dispose();
-    throw error;
-  } finally {
-    await opened.close();
-  }
+  const model = await loadModel(source, options, {
+    name: 'MAGVIT-v2',
+    build(opened) {
+      const legacy = opened.weights.metadata[LEGACY_METADATA_CONFIG];
+      const json = opened.config ?? (legacy !== undefined ? JSON.parse(legacy) : undefined);
+      if (json === undefined) throw new ConfigError(`${opened.files.name} has no config.json (and ${opened.weights.where} carries no config)`);
+      return new Magvit2Model(parseMagvit2Config(json, options), { parts: options.parts, seed: 0 });
+    },
+    keys: (m, opened) => openMagvit2KeyMap(m, opened.weights.entries, m.parts, options.preferEma ?? true),
+  });
+  return new Magvit2Tokenizer(model);
 }
 
 /** A tokenizer with random weights (PyTorch's default init), from a preset name or an Open-MAGVIT2 config. */

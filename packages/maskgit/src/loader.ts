@@ -4,17 +4,7 @@
  * PyTorch pickles of `fun-research/TiTok` (`generator_titok_*.bin`, same key names, read by core's safe
  * reader). Sources, caching, progress and atomic saves are core's I/O layer.
  */
-import {
-  ConfigError,
-  loadWeightsInto,
-  type ModelSource,
-  type OpenModelOptions,
-  openModel,
-  saveModel,
-  type SavedModelFiles,
-  torchStateDictEntries,
-  withoutRandomInit,
-} from '@vtok/core';
+import { ConfigError, loadModel, type ModelSource, type OpenModelOptions, saveModel, type SavedModelFiles, torchStateDictEntries } from '@vtok/core';
 import { type MaskGITConfig, resolveMaskGITConfig } from './config';
 import { type MaskGITConfigSpec, configFromSpec, createMaskGIT } from './create';
 import type { MaskGITGenerator } from './generator';
@@ -48,23 +38,16 @@ function resolveLoadConfig(options: LoadMaskGITOptions, fileConfig: unknown, whe
  * StateDictError, before any is read.
  */
 export async function loadMaskGIT(source: ModelSource, options: LoadMaskGITOptions = {}): Promise<MaskGITGenerator> {
-  const opened = await openModel(source, options);
-  try {
-    const { config, official } = resolveLoadConfig(options, opened.config, opened.configWhere, opened.files.name);
-    // Every weight comes from the file: build without drawing random ones first.
-    const model = withoutRandomInit(() => createMaskGIT(config, { init: 'none' }));
-    try {
-      await loadWeightsInto(model, opened.weights, { keyOf: (name) => (IGNORED_KEYS.test(name) ? null : name) });
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    if (official) model.sourceConfig = official;
-    opened.ready('MaskGIT');
-    return model;
-  } finally {
-    await opened.close();
-  }
+  return loadModel(source, options, {
+    name: 'MaskGIT',
+    build(opened) {
+      const { config, official } = resolveLoadConfig(options, opened.config, opened.configWhere, opened.files.name);
+      const model = createMaskGIT(config, { init: 'none' });
+      if (official) model.sourceConfig = official;
+      return model;
+    },
+    keys: () => ({ keyOf: (name) => (IGNORED_KEYS.test(name) ? null : name) }),
+  });
 }
 
 /**

@@ -6,8 +6,12 @@
  * cut the body short, announce a wrong Content-Length, or corrupt a byte.
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export type HubFault = 'truncate' | 'short-content-length' | 'corrupt' | 'status-500';
 
@@ -125,7 +129,13 @@ export interface HubLoadable<M> {
  * what every loader must do: the first load downloads and reports progress ending in `ready`, the second
  * makes no request, and both give the weights of `reference`.
  */
-export async function expectHubRoundTrip<M>(hub: LocalHub, name: string, files: Record<string, Uint8Array | string>, loader: HubLoadable<M>, reference: M, cacheDir: string): Promise<void> {
+export async function expectHubRoundTrip<M>(
+  { hub, cacheDir }: { hub: LocalHub; cacheDir: string },
+  name: string,
+  files: Record<string, Uint8Array | string>,
+  loader: HubLoadable<M>,
+  reference: M,
+): Promise<void> {
   hub.setRepo(`test/${name}`, files);
   const events: string[] = [];
   const before = hub.requests.length;
@@ -155,4 +165,31 @@ export async function expectHubRoundTrip<M>(hub: LocalHub, name: string, files: 
     loader.dispose(first);
     loader.dispose(second);
   }
+}
+
+/**
+ * A local hub and a cache folder for one test file: started before its tests, closed and removed after.
+ * Read `hub` and `cacheDir` inside tests (they exist once beforeAll has run).
+ */
+export function useLocalHub(): { readonly hub: LocalHub; readonly cacheDir: string } {
+  let hub: LocalHub | undefined;
+  let cacheDir: string | undefined;
+  beforeAll(async () => {
+    hub = await startLocalHub();
+    cacheDir = mkdtempSync(join(tmpdir(), 'vtok-hub-cache-'));
+  });
+  afterAll(async () => {
+    await hub?.close();
+    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+  });
+  return {
+    get hub() {
+      if (!hub) throw new Error('useLocalHub: the hub starts in beforeAll; use it inside tests');
+      return hub;
+    },
+    get cacheDir() {
+      if (!cacheDir) throw new Error('useLocalHub: the cache folder is made in beforeAll; use it inside tests');
+      return cacheDir;
+    },
+  };
 }

@@ -20,5 +20,5 @@ export { expectAllClose, expectClose, expectExact, type Values } from './close';
 export { disposeAll, expectNoLeak, expectOnlyResult, expectTensorDelta, tensorsIn } from './memory';
 export { forceGpuKernels } from './gpu';
 export { centralDifferences, normals, prng, type TestRandom } from './random';
-export { expectHubRoundTrip, startLocalHub, type HubFault, type HubFile, type HubLoadable, type LocalHub } from './hub-server';
+export { expectHubRoundTrip, startLocalHub, useLocalHub, type HubFault, type HubFile, type HubLoadable, type LocalHub } from './hub-server';
 export { bundlePage, CHROMIUM_PATH, CHROMIUM_WEBGPU_ARGS, launchChromium, pageHtml, REPO_ROOT } from './browser';

@@ -3,17 +3,7 @@
  * OmegaConf tree) and `model.safetensors` (the PyTorch state dict, F32, official names; conv kernels
  * OIHW there, HWIO here). Sources, caching, progress and atomic saves are core's I/O layer.
  */
-import {
-  ConfigError,
-  loadWeightsInto,
-  type ModelSource,
-  type OpenModelOptions,
-  openModel,
-  saveModel,
-  type SavedModelFiles,
-  torchStateDictEntries,
-  withoutRandomInit,
-} from '@vtok/core';
+import { ConfigError, loadModel, type ModelSource, type OpenModelOptions, saveModel, type SavedModelFiles, torchStateDictEntries } from '@vtok/core';
 import { parseOfficialConfig, type OfficialConfig } from './config';
 import { TiTok, type TiTokOptions } from './titok';
 
@@ -27,28 +17,16 @@ export interface LoadTiTokOptions extends OpenModelOptions, Omit<TiTokOptions, '
  * offending tensor, before any is read.
  */
 export async function loadTiTok(source: ModelSource, options: LoadTiTokOptions = {}): Promise<TiTok> {
-  const opened = await openModel(source, options);
-  try {
-    if (opened.config === undefined) {
-      throw new ConfigError(`${opened.files.name} has no config.json (expected the official layout: config.json + model.safetensors)`);
-    }
-    const official = opened.config as OfficialConfig;
-    const config = parseOfficialConfig(official);
-    // Every weight comes from the file: build without drawing random ones first.
-    const model = withoutRandomInit(
-      () => new TiTok(config, { maxBatch: options.maxBatch, maxPixelBatch: options.maxPixelBatch, officialConfig: official, seed: 0, initialize: false }),
-    );
-    try {
-      await loadWeightsInto(model, opened.weights);
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    opened.ready('TiTok');
-    return model;
-  } finally {
-    await opened.close();
-  }
+  return loadModel(source, options, {
+    name: 'TiTok',
+    build(opened) {
+      if (opened.config === undefined) {
+        throw new ConfigError(`${opened.files.name} has no config.json (expected the official layout: config.json + model.safetensors)`);
+      }
+      const official = opened.config as OfficialConfig;
+      return new TiTok(parseOfficialConfig(official), { maxBatch: options.maxBatch, maxPixelBatch: options.maxPixelBatch, officialConfig: official, seed: 0, initialize: false });
+    },
+  });
 }
 
 /**

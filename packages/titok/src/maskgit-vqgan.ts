@@ -8,10 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   ConfigError,
-  loadWeightsInto,
+  loadModel,
   Module,
   type ModelSource,
-  openModel,
   type OpenModelOptions,
   type SavedModelFiles,
   saveModel,
@@ -19,7 +18,6 @@ import {
   ShapeError,
   torchStateDictEntries,
   ValueError,
-  withoutRandomInit,
 } from '@vtok/core';
 import { MASKGIT_VQGAN_CODEBOOK_SIZE, MASKGIT_VQGAN_DECODER, type PixelDecoderConfig } from './config';
 import { PixelCodebook } from './pixel-codebook';
@@ -127,21 +125,14 @@ export async function loadMaskGitVqganDecoder(
   source: ModelSource,
   options: OpenModelOptions & { config?: MaskGitVqganConfig; maxBatch?: number } = {},
 ): Promise<MaskGitVqganDecoder> {
-  const opened = await openModel(source, options);
-  try {
-    const config = checkVqganConfig(options.config ?? opened.config ?? MASKGIT_VQGAN, options.config ? 'options.config' : (opened.configWhere ?? 'MASKGIT_VQGAN'));
-    const model = withoutRandomInit(() => new MaskGitVqganDecoder(config, { seed: 0, maxBatch: options.maxBatch }));
-    try {
-      await loadWeightsInto(model, opened.weights, { keyOf: (name) => (name.startsWith('encoder.') ? null : name) });
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    opened.ready('MaskGIT-VQGAN decoder');
-    return model;
-  } finally {
-    await opened.close();
-  }
+  return loadModel(source, options, {
+    name: 'MaskGIT-VQGAN decoder',
+    build(opened) {
+      const config = checkVqganConfig(options.config ?? opened.config ?? MASKGIT_VQGAN, options.config ? 'options.config' : (opened.configWhere ?? 'MASKGIT_VQGAN'));
+      return new MaskGitVqganDecoder(config, { seed: 0, maxBatch: options.maxBatch });
+    },
+    keys: () => ({ keyOf: (name) => (name.startsWith('encoder.') ? null : name) }),
+  });
 }
 
 /** Saves the decoder (official names and layouts; its config as `config.json`) atomically, or returns the files. */

@@ -15,6 +15,8 @@ export {
   type OpenModelOptions,
   type OpenedModel,
   openModel,
+  type ModelLoader,
+  loadModel,
   type SavedModelFiles,
   type ModelToSave,
   saveModel,

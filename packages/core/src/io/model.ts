@@ -4,11 +4,14 @@
  * Face repos) atomically, or return those files for a browser to keep.
  */
 import { AbortError, ConfigError, FileNotFoundError } from '../errors';
+import { withoutRandomInit } from '../layers/init';
+import type { Module } from '../module';
 import { writeSafetensors, type WritableTensor } from '../safetensors/write';
 import { readJsonFile } from './config';
 import { isNode, nodeModule } from './env';
 import { saveFolder } from './save';
 import { type LoadOptions, modelFiles, type ModelFiles, type ModelSource, WEIGHT_FILE_PATTERN } from './sources';
+import { loadWeightsInto, type LoadWeightsOptions } from './state-dict';
 import { openWeights, type OpenWeightsOptions, type WeightsFile } from './weights';
 
 export const CONFIG_FILE = 'config.json';
@@ -91,6 +94,38 @@ export async function openModel(source: ModelSource, options: OpenModelOptions =
     ready: (model) => options.onProgress?.({ type: 'load', status: 'ready', name: files.name, model }),
     close: () => weights.close(),
   };
+}
+
+/** How a package builds its model from an opened source: the template `loadX` functions follow. */
+export interface ModelLoader<M extends Module> {
+  /** Names the model in the `ready` event. */
+  name: string;
+  /** Builds the model from the opened config (no weights yet: they are drawn as zeros, then loaded). */
+  build(opened: OpenedModel): M;
+  /** How file entries map onto the model's keys (default: the same names). */
+  keys?(model: M, opened: OpenedModel): LoadWeightsOptions;
+}
+
+/**
+ * Opens a source, builds the model from its config without drawing random weights, copies the weights
+ * in (all problems in one StateDictError, before any is read), emits `ready`, and closes the source.
+ * On any error the model is disposed and nothing is left allocated.
+ */
+export async function loadModel<M extends Module>(source: ModelSource, options: OpenModelOptions, loader: ModelLoader<M>): Promise<M> {
+  const opened = await openModel(source, options);
+  try {
+    const model = withoutRandomInit(() => loader.build(opened));
+    try {
+      await loadWeightsInto(model, opened.weights, loader.keys?.(model, opened));
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    opened.ready(loader.name);
+    return model;
+  } finally {
+    await opened.close();
+  }
 }
 
 /** A saved model's files, as `saveX(model)` returns them without a target. */
