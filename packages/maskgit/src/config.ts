@@ -3,8 +3,7 @@
  * the architecture, the token space and the sampling defaults; `resolveMaskGITConfig` fills defaults and
  * checks it, so every model is built from a complete, valid config.
  */
-import { ConfigError, type GuidanceDecay } from '@vtok/core';
-import { assertFiniteNumber, assertNonNegative, assertPositiveInteger } from './validate';
+import { ConfigError, type GuidanceDecay, assertFiniteNumber, assertPositiveInt } from '@vtok/core';
 
 /** `model.generator.model_type`: 'ViT' builds ImageBert (L-32, B-64), 'UViT' builds UViTBert (S-128). */
 export type MaskGITModelType = 'ViT' | 'UViT';
@@ -109,21 +108,23 @@ export function resolveMaskGITConfig(input: MaskGITConfigInput): MaskGITConfig {
   return config;
 }
 
+const WHO = 'MaskGIT config';
+
 function validateMaskGITConfig(c: MaskGITConfig): void {
   const E = ConfigError;
   if (c.modelType !== 'ViT' && c.modelType !== 'UViT') {
     throw new E(`MaskGIT modelType must be 'ViT' (ImageBert) or 'UViT' (UViTBert), got ${JSON.stringify(c.modelType)}`);
   }
-  assertPositiveInteger(c.codebookSize, 'MaskGIT codebookSize', E);
-  assertPositiveInteger(c.numClasses, 'MaskGIT numClasses', E);
+  assertPositiveInt(c.codebookSize, WHO, 'codebookSize', E);
+  assertPositiveInt(c.numClasses, WHO, 'numClasses', E);
   if (!Array.isArray(c.tokenShape) || c.tokenShape.length === 0) {
     throw new E(`MaskGIT tokenShape must be a non-empty array of positive integers (e.g. [32] or [16, 16]), got ${JSON.stringify(c.tokenShape)}`);
   }
-  c.tokenShape.forEach((dim, i) => assertPositiveInteger(dim, `MaskGIT tokenShape[${i}]`, E));
-  assertPositiveInteger(c.hiddenSize, 'MaskGIT hiddenSize', E);
-  assertPositiveInteger(c.numLayers, 'MaskGIT numLayers', E);
-  assertPositiveInteger(c.numHeads, 'MaskGIT numHeads', E);
-  assertPositiveInteger(c.intermediateSize, 'MaskGIT intermediateSize', E);
+  c.tokenShape.forEach((dim, i) => assertPositiveInt(dim, WHO, `tokenShape[${i}]`, E));
+  assertPositiveInt(c.hiddenSize, WHO, 'hiddenSize', E);
+  assertPositiveInt(c.numLayers, WHO, 'numLayers', E);
+  assertPositiveInt(c.numHeads, WHO, 'numHeads', E);
+  assertPositiveInt(c.intermediateSize, WHO, 'intermediateSize', E);
   if (c.hiddenSize % c.numHeads !== 0) {
     throw new E(`MaskGIT hiddenSize (${c.hiddenSize}) must be a multiple of numHeads (${c.numHeads})`);
   }
@@ -131,17 +132,17 @@ function validateMaskGITConfig(c: MaskGITConfig): void {
     throw new E(`a UViT generator splits numLayers into equal in- and out-blocks, so it must be even; got ${c.numLayers}`);
   }
   for (const [name, p] of [['dropout', c.dropout], ['attnDrop', c.attnDrop], ['classLabelDropout', c.classLabelDropout]] as const) {
-    assertFiniteNumber(p, `MaskGIT ${name}`, E);
+    assertFiniteNumber(p, WHO, name, { ErrorClass: E });
     if (p < 0 || p >= 1) throw new E(`MaskGIT ${name} must be in [0, 1), got ${p}`);
   }
   const s = c.sampling;
-  assertPositiveInteger(s.steps, 'MaskGIT sampling.steps', E);
-  assertNonNegative(s.guidanceScale, 'MaskGIT sampling.guidanceScale', E);
+  assertPositiveInt(s.steps, WHO, 'sampling.steps', E);
+  assertFiniteNumber(s.guidanceScale, WHO, 'sampling.guidanceScale', { min: 0, ErrorClass: E });
   if (!GUIDANCE_DECAYS.includes(s.guidanceDecay)) {
     throw new E(`MaskGIT sampling.guidanceDecay must be one of ${GUIDANCE_DECAYS.map((g) => `'${g}'`).join(', ')}, got ${JSON.stringify(s.guidanceDecay)}`);
   }
-  assertFiniteNumber(s.guidanceScalePow, 'MaskGIT sampling.guidanceScalePow', E);
-  assertNonNegative(s.randomizeTemperature, 'MaskGIT sampling.randomizeTemperature', E);
+  assertFiniteNumber(s.guidanceScalePow, WHO, 'sampling.guidanceScalePow', { ErrorClass: E });
+  assertFiniteNumber(s.randomizeTemperature, WHO, 'sampling.randomizeTemperature', { min: 0, ErrorClass: E });
   if (typeof s.softmaxTemperatureAnnealing !== 'boolean') {
     throw new E(`MaskGIT sampling.softmaxTemperatureAnnealing must be a boolean, got ${JSON.stringify(s.softmaxTemperatureAnnealing)}`);
   }

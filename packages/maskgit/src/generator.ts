@@ -5,7 +5,7 @@
  * (e.g. MAGVIT-v2's 16×16) is the same class with `tokenShape: [16, 16]`, flattened row-major inside.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, type Generator, Module, SeededRandom, ShapeError, type TokenSpace, ValueError } from '@vtok/core';
+import { ConfigError, type Generator, Module, SeededRandom, ShapeError, type TokenSpace, ValueError, assertBatchShape, assertDtype, formatShape } from '@vtok/core';
 import {
   type MaskGITConfig,
   type MaskGITConfigInput,
@@ -16,7 +16,6 @@ import {
 } from './config';
 import type { JsonObject } from './official-config';
 import { type MaskGITSampleOptions, checkClassLabels, resolveSampleSettings, sampleTokens } from './sample';
-import { assertInt32, assertTokenTensor, formatShape } from './validate';
 
 /** Class labels: an array (checked against numClasses) or an int32 tensor [B] (not read back, so not range-checked). */
 export type ClassLabels = readonly number[] | Int32Array | tf.Tensor;
@@ -74,7 +73,7 @@ export abstract class MaskGITGenerator extends Module implements Generator {
 
   /** Checks an input sequence for forwardSequence. */
   protected checkSequence(inputIds: tf.Tensor): void {
-    assertInt32(inputIds, 'MaskGIT input ids');
+    assertDtype(inputIds, 'int32', 'MaskGIT', 'input ids');
     if (inputIds.rank !== 2 || inputIds.shape[1] !== this.sequenceLength + 1) {
       throw new ShapeError(`MaskGIT input ids must have shape [B, ${this.sequenceLength + 1}] (condition token + ${this.sequenceLength} image tokens), got ${formatShape(inputIds.shape)}`);
     }
@@ -86,8 +85,9 @@ export abstract class MaskGITGenerator extends Module implements Generator {
    * logits [B, L, K] over the image codes. The caller owns the result; nothing else stays allocated.
    */
   logits(tokens: tf.Tensor, classes: ClassLabels, options: LogitsOptions = {}): tf.Tensor {
-    assertInt32(tokens, 'MaskGIT tokens');
-    const batch = assertTokenTensor(tokens, this.config.tokenShape, 'MaskGIT tokens');
+    assertDtype(tokens, 'int32', 'MaskGIT', 'tokens');
+    const shape = this.config.tokenShape;
+    const batch = assertBatchShape(tokens, shape, 'MaskGIT', 'tokens', { alternatives: shape.length > 1 ? [[this.sequenceLength]] : [] });
     const drop = dropFlags(options.dropCondition, batch);
     return tf.tidy(() => {
       const condition = this.conditionTokens(classes, drop, batch);
@@ -100,7 +100,7 @@ export abstract class MaskGITGenerator extends Module implements Generator {
   private conditionTokens(classes: ClassLabels, drop: Uint8Array, batch: number): tf.Tensor {
     const { classOffset, nullClassId } = this.vocabulary;
     if (classes instanceof tf.Tensor) {
-      assertInt32(classes, 'MaskGIT classes');
+      assertDtype(classes, 'int32', 'MaskGIT', 'classes');
       if (classes.rank !== 1 || classes.shape[0] !== batch) {
         throw new ShapeError(`MaskGIT classes must have shape [${batch}] (one per sample), got ${formatShape(classes.shape)}`);
       }

@@ -6,11 +6,10 @@
  * (B·L numbers) runs here on the CPU, in float32 like the official code.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { AbortError, type GuidanceDecay, type SampleOptions, type StepProgressEvent, ValueError } from '@vtok/core';
+import { AbortError, type GuidanceDecay, type SampleOptions, type StepProgressEvent, ValueError, assertFiniteNumber } from '@vtok/core';
 import { GUIDANCE_DECAYS, type MaskGITSamplingDefaults, type MaskGITVocabulary } from './config';
 import { type GumbelNoise, drawGumbel, seededGumbelNoise } from './noise';
 import { type MaskSchedule, type MaskScheduleSpec, evaluateMaskSchedule, resolveMaskSchedule } from './schedules';
-import { assertFiniteNumber, assertNonNegative } from './validate';
 
 /** One decoding step, reported through `onProgress` after the step is done. */
 export interface MaskGITStepEvent extends StepProgressEvent {
@@ -93,15 +92,15 @@ export function resolveSampleSettings(options: MaskGITSampleOptions, defaults: M
     throw new ValueError(`steps must be an integer >= 1, got ${String(steps)}`);
   }
   const guidanceScale = options.guidanceScale ?? defaults.guidanceScale;
-  assertNonNegative(guidanceScale, 'guidanceScale');
+  assertFiniteNumber(guidanceScale, '', 'guidanceScale', { min: 0 });
   const guidanceDecay = options.guidanceDecay ?? defaults.guidanceDecay;
   if (!GUIDANCE_DECAYS.includes(guidanceDecay)) {
     throw new ValueError(`guidanceDecay must be one of ${GUIDANCE_DECAYS.map((d) => `'${d}'`).join(', ')}, got ${JSON.stringify(guidanceDecay)}`);
   }
   const guidanceScalePow = options.guidanceScalePow ?? defaults.guidanceScalePow;
-  assertFiniteNumber(guidanceScalePow, 'guidanceScalePow');
+  assertFiniteNumber(guidanceScalePow, '', 'guidanceScalePow');
   const randomizeTemperature = options.randomizeTemperature ?? defaults.randomizeTemperature;
-  assertNonNegative(randomizeTemperature, 'randomizeTemperature');
+  assertFiniteNumber(randomizeTemperature, '', 'randomizeTemperature', { min: 0 });
   const softmaxTemperatureAnnealing = options.softmaxTemperatureAnnealing ?? defaults.softmaxTemperatureAnnealing;
   if (typeof softmaxTemperatureAnnealing !== 'boolean') {
     throw new ValueError(`softmaxTemperatureAnnealing must be a boolean, got ${String(softmaxTemperatureAnnealing)}`);
@@ -110,7 +109,7 @@ export function resolveSampleSettings(options: MaskGITSampleOptions, defaults: M
   let noise = options.noise;
   if (noise !== undefined && typeof noise !== 'function') throw new ValueError(`noise must be a function, got ${String(noise)}`);
   if (!noise) {
-    if (options.seed !== undefined) assertFiniteNumber(options.seed, 'seed');
+    if (options.seed !== undefined) assertFiniteNumber(options.seed, '', 'seed');
     noise = seededGumbelNoise(options.seed ?? Math.floor(Math.random() * 2 ** 32));
   }
   return {

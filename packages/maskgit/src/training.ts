@@ -9,9 +9,8 @@
  * (`ImageBert.masking_input_tokens`, `MLMLoss` and `train_one_epoch_generator` of bytedance/1d-tokenizer.)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SeededRandom, ShapeError, ValueError } from '@vtok/core';
+import { SeededRandom, ShapeError, ValueError, assertDtype, formatShape } from '@vtok/core';
 import { type MaskScheduleSpec, evaluateMaskSchedule, resolveMaskSchedule } from './schedules';
-import { assertFloat32, assertInt32, formatShape } from './validate';
 
 /** Uniform numbers in [0, 1); SeededRandom is one. */
 export interface UniformSource {
@@ -58,7 +57,7 @@ export function maskCountAt(schedule: MaskScheduleSpec, t: number, length: numbe
  * draw (argsort) puts `argsort[j] < n`, a uniformly random set of n positions.
  */
 export function maskTokens(tokens: tf.Tensor, options: MaskTokensOptions): MaskedTokens {
-  assertInt32(tokens, 'maskTokens: tokens');
+  assertDtype(tokens, 'int32', 'maskTokens', 'tokens');
   if (tokens.rank < 2) throw new ShapeError(`maskTokens: tokens must be [B, ...tokenShape], got ${formatShape(tokens.shape)}`);
   if (!Number.isInteger(options?.maskId) || options.maskId < 0) throw new ValueError(`maskTokens: maskId must be a non-negative integer, got ${String(options?.maskId)}`);
   const schedule = resolveMaskSchedule(options.schedule ?? 'arccos');
@@ -107,8 +106,8 @@ export interface MLMLossResult {
  * unmasked tokens), mask bool or float [B, ...] (from `maskTokens`).
  */
 export function mlmLoss(logits: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, options: MLMLossOptions = {}): MLMLossResult {
-  assertFloat32(logits, 'mlmLoss: logits');
-  assertInt32(targets, 'mlmLoss: targets');
+  assertDtype(logits, 'float32', 'mlmLoss', 'logits');
+  assertDtype(targets, 'int32', 'mlmLoss', 'targets');
   if (logits.rank !== 3) throw new ShapeError(`mlmLoss: logits must be [B, L, K], got ${formatShape(logits.shape)}`);
   const [b, l, k] = logits.shape;
   for (const [name, t] of [['targets', targets], ['mask', mask]] as const) {

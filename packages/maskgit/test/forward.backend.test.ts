@@ -74,7 +74,7 @@ describe(`generator forward passes on ${process.env.VTOK_TEST_BACKEND ?? 'cpu'}`
     expect(() => model.logits(grid, [0, 3])).toThrow(/classes\[1\] must be an integer class id in \[0, 2\] \(the generator has 3 classes\), got 3/);
     expect(() => model.logits(grid, [0])).toThrow(/1 class labels for 2 token sequences/);
     expect(() => model.logits(tf.cast(grid, 'float32'), [0, 1])).toThrow(DTypeError);
-    expect(() => model.logits(tf.zeros([2, 5], 'int32'), [0, 1])).toThrow(/must have shape \[B, 2, 2\] or \[B, 4\], got \[2, 5\]/);
+    expect(() => model.logits(tf.zeros([2, 5], 'int32'), [0, 1])).toThrow(/MaskGIT: expected tokens \[B, 2, 2\] or \[B, 4\], got \[2, 5\]/);
     expect(() => model.logits(grid, [0, 1], { dropCondition: [true] })).toThrow(ShapeError);
     expect(() => model.logits(grid, tf.tensor1d([0, 1, 2], 'int32'))).toThrow(/classes must have shape \[2\]/);
     // The tensors made inside the expect() calls above (cast, zeros, tensor1d) are the test's own.

@@ -15,10 +15,10 @@ describe('sample() refuses bad options before any work, with typed errors', () =
     ['classes that are not an array', { classes: 3 }, ValueError, /must be an array of class ids/],
     ['steps < 1', { classes: [0], steps: 0 }, ValueError, /steps must be an integer >= 1, got 0/],
     ['fractional steps', { classes: [0], steps: 2.5 }, ValueError, /steps must be an integer >= 1, got 2.5/],
-    ['guidance < 0', { classes: [0], guidanceScale: -1 }, ValueError, /guidanceScale must be >= 0, got -1/],
+    ['guidance < 0', { classes: [0], guidanceScale: -1 }, ValueError, /guidanceScale must be a finite number >= 0, got -1/],
     ['guidance NaN', { classes: [0], guidanceScale: Number.NaN }, ValueError, /guidanceScale must be a finite number/],
     ['an unknown guidance decay', { classes: [0], guidanceDecay: 'cosine' }, ValueError, /guidanceDecay must be one of 'constant', 'linear', 'power-cosine', got "cosine"/],
-    ['a negative temperature', { classes: [0], randomizeTemperature: -0.5 }, ValueError, /randomizeTemperature must be >= 0/],
+    ['a negative temperature', { classes: [0], randomizeTemperature: -0.5 }, ValueError, /randomizeTemperature must be a finite number >= 0/],
     ['a schedule name that does not exist', { classes: [0], schedule: 'zigzag' }, UnknownPluginError, /unknown masking schedule "zigzag"; registered masking schedules: "arccos", "cosine"/],
     ['a seed that is not a number', { classes: [0], seed: 'abc' }, ValueError, /seed must be a finite number/],
   ];
