@@ -4,10 +4,10 @@
  * properties it exists for.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { groupNorm, SeededRandom } from '@vtok/core';
+import { cumulativeMoments, groupNorm, SeededRandom } from '@vtok/core';
 import { describe, expect, it } from 'vitest';
 import { styleStatsCausal, styleStatsWhole } from '../src/layers/adaptive-norm';
-import { causalGroupNorm, cumulativeMoments } from '../src/layers/norm';
+import { causalGroupNorm, FrameGroupNorm, normalizeGroups } from '../src/layers/norm';
 import { dropSecondFrame, upsampledFrameSources } from '../src/layers/upsample';
 
 const TOL = 2e-5;
@@ -86,6 +86,26 @@ describe('causal GroupNorm', () => {
     const y = causalGroupNorm(x, 32, 1e-6);
     expect(tf.memory().numTensors).toBe(before + 1);
     tf.dispose([x, y]);
+  });
+});
+
+describe("the model's NormMode on core's groupNorm", () => {
+  it("'causal' applies to clips only; FrameGroupNorm is core's GroupNorm(32, C, eps 1e-6) with PyTorch's keys", async () => {
+    const rng = new SeededRandom(11);
+    const clip = tf.tensor(rng.normalArray(1 * 3 * 2 * 2 * 64), [1, 3, 2, 2, 64]);
+    const image = tf.tensor(rng.normalArray(2 * 2 * 2 * 64), [2, 2, 2, 64]);
+    const norm = new FrameGroupNorm(64);
+    expect(Object.keys(norm.stateDict())).toEqual(['weight', 'bias']);
+    const pairs: [tf.Tensor, tf.Tensor][] = [
+      [normalizeGroups(clip, 'causal'), groupNorm(clip, 32, undefined, undefined, 1e-6, { causal: true })],
+      [normalizeGroups(clip, 'clip'), groupNorm(clip, 32, undefined, undefined, 1e-6)],
+      [normalizeGroups(image, 'causal'), groupNorm(image, 32, undefined, undefined, 1e-6)],
+      [norm.forward(clip, 'causal'), groupNorm(clip, 32, norm.weight, norm.bias, 1e-6, { causal: true })],
+      [norm.forward(image, 'causal'), groupNorm(image, 32, norm.weight, norm.bias, 1e-6)],
+    ];
+    for (const [got, want] of pairs) expect(Array.from(await got.data())).toEqual(Array.from(await want.data()));
+    tf.dispose([clip, image, ...pairs.flat()]);
+    norm.dispose();
   });
 });
 

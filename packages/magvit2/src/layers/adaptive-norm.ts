@@ -10,8 +10,8 @@
  * frame depends on a later latent frame.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Linear, Module, type SeededRandom } from '@vtok/core';
-import { cumulativeMoments, NORM_EPS, normalizeGroups, type NormMode } from './norm';
+import { cumulativeMoments, Linear, Module, type SeededRandom } from '@vtok/core';
+import { NORM_EPS, normalizeGroups, type NormMode } from './norm';
 
 /** Per-sample, per-channel latent statistics that AdaptiveGroupNorm turns into γ and β. */
 export interface StyleStats {
