@@ -19,6 +19,7 @@ export { channelsFirst, channelsLast, tensorOf, type ShapedArray } from './tenso
 export { expectAllClose, expectClose, expectExact, type Values } from './close';
 export { disposeAll, expectNoLeak, expectOnlyResult, expectTensorDelta, tensorsIn } from './memory';
 export { forceGpuKernels } from './gpu';
+export { TITOK_L32_HUB_CONFIG } from './hub-configs';
 export { centralDifferences, normals, prng, type TestRandom } from './random';
 export { expectHubRoundTrip, startLocalHub, useLocalHub, type HubFault, type HubFile, type HubLoadable, type LocalHub } from './hub-server';
 export { bundlePage, CHROMIUM_PATH, CHROMIUM_WEBGPU_ARGS, launchChromium, pageHtml, REPO_ROOT } from './browser';

@@ -7,7 +7,7 @@ import { ConfigError, FileNotFoundError, SafetensorsError, StateDictError, readS
 import { goldenCase } from '@vtok/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMaskGitVqganDecoder, createTiTok, loadMaskGitVqganDecoder, loadTiTok, saveMaskGitVqganDecoder, saveTiTok, type TiTok } from '../src';
-import { officialConfigOf, officialFiles } from './helpers';
+import { TINY_VAE_CONFIG, officialConfigOf, officialFiles } from './helpers';
 
 const tiny = goldenCase('titok_tiny');
 const folders: string[] = [];
@@ -182,22 +182,7 @@ describe('loadTiTok / saveTiTok', () => {
   });
 
   it('a VAE model round-trips without a quantizer tensor', async () => {
-    const config = {
-      model: {
-        vq_model: {
-          quantize_mode: 'vae',
-          token_size: 4,
-          vit_enc_model_size: { width: 32, num_layers: 1, num_heads: 2 },
-          vit_dec_model_size: { width: 32, num_layers: 1, num_heads: 2 },
-          vit_enc_patch_size: 8,
-          vit_dec_patch_size: 8,
-          num_latent_tokens: 4,
-          finetune_decoder: false,
-          is_legacy: false,
-        },
-      },
-      dataset: { preprocessing: { crop_size: 16 } },
-    };
+    const config = TINY_VAE_CONFIG;
     const model = createTiTok(config, { seed: 3 });
     expect(Object.keys(model.stateDict()).some((k) => k.startsWith('quantize'))).toBe(false);
     expect(officialShapes(model).get('encoder.conv_out.weight')).toEqual([8, 32, 1, 1]);

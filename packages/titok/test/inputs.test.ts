@@ -4,7 +4,7 @@ import { ConfigError, DTypeError, ShapeError, ValueError, composePipeline } from
 import { goldenCase } from '@vtok/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTiTok, type TiTok } from '../src';
-import { officialConfigOf } from './helpers';
+import { TINY_VAE_CONFIG, officialConfigOf } from './helpers';
 
 const tiny = goldenCase('titok_tiny');
 const size = tiny.config.image_size as number;
@@ -104,25 +104,7 @@ describe('TiTok input checks', () => {
   });
 
   it('VAE models refuse token calls and give mean, seeded samples and a clamped posterior', async () => {
-    const vae = createTiTok(
-      {
-        model: {
-          vq_model: {
-            quantize_mode: 'vae',
-            token_size: 4,
-            vit_enc_model_size: { width: 32, num_layers: 1, num_heads: 2 },
-            vit_dec_model_size: { width: 32, num_layers: 1, num_heads: 2 },
-            vit_enc_patch_size: 8,
-            vit_dec_patch_size: 8,
-            num_latent_tokens: 4,
-            finetune_decoder: false,
-            is_legacy: false,
-          },
-        },
-        dataset: { preprocessing: { crop_size: 16 } },
-      },
-      { seed: 2 },
-    );
+    const vae = createTiTok(TINY_VAE_CONFIG, { seed: 2 });
     const x = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 3);
     await expect(vae.encode(x)).rejects.toThrow(ConfigError);
     await expect(vae.decode(tf.zeros([2, 4], 'int32'))).rejects.toThrow(/VAE model/);
