@@ -17,7 +17,7 @@ export {
 } from './golden';
 export { channelsFirst, channelsLast, tensorOf, type ShapedArray } from './tensors';
 export { expectAllClose, expectClose, expectExact, type Values } from './close';
-export { disposeAll, expectNoLeak, expectOnlyResult, expectTensorDelta, tensorsIn } from './memory';
+export { disposeAll, expectError, expectNoLeak, expectOnlyResult, expectTensorDelta, tensorsIn } from './memory';
 export { forceGpuKernels } from './gpu';
 export { TITOK_L32_HUB_CONFIG } from './hub-configs';
 export { centralDifferences, normals, prng, type TestRandom } from './random';

@@ -48,3 +48,22 @@ export async function expectTensorDelta<T>(fn: () => T | Promise<T>, expectedNew
 export function disposeAll(value: unknown): void {
   tf.dispose(tensorsIn(value));
 }
+
+/**
+ * Runs `fn` (sync or async), which must throw or reject with an instance of `type` whose message matches
+ * `message`, and must leave no new live tensor behind (a refused call frees what it made). Returns the
+ * error for further checks. Make the inputs before the call: tensors `fn` creates count as left behind.
+ */
+export async function expectError<E extends Error>(fn: () => unknown, type: new (...args: any[]) => E, message?: RegExp | string): Promise<E> {
+  const before = tf.memory().numTensors;
+  let error: unknown;
+  try {
+    await fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error, `expected a ${type.name}${message ? ` matching ${message}` : ''}`).toBeInstanceOf(type);
+  if (message !== undefined) expect((error as Error).message).toMatch(message);
+  expect(tf.memory().numTensors, `live tensors after the ${type.name}`).toBe(before);
+  return error as E;
+}

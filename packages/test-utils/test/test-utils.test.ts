@@ -7,6 +7,7 @@ import {
   channelsLast,
   expectAllClose,
   expectClose,
+  expectError,
   expectExact,
   expectNoLeak,
   expectOnlyResult,
@@ -87,6 +88,23 @@ describe('leak checks', () => {
     const kept = await expectOnlyResult(() => tf.zeros([3]), 'kept');
     expect(tf.memory().numTensors).toBe(before + 1);
     kept.dispose();
+  });
+});
+
+describe('expectError', () => {
+  it('returns the error of the right class and message; fails on no error, another class, or a leak', async () => {
+    const e = await expectError(() => Promise.reject(new RangeError('bad size 3')), RangeError, /size 3/);
+    expect(e.message).toBe('bad size 3');
+    await expect(expectError(() => 1, RangeError)).rejects.toThrow(/expected a RangeError/);
+    await expect(expectError(() => { throw new TypeError('x'); }, RangeError)).rejects.toThrow(/expected a RangeError/);
+    let leaked: tf.Tensor | undefined;
+    await expect(
+      expectError(() => {
+        leaked = tf.zeros([1]);
+        throw new RangeError('after allocating');
+      }, RangeError),
+    ).rejects.toThrow(/live tensors after the RangeError/);
+    leaked?.dispose();
   });
 });
 

@@ -1,7 +1,7 @@
 /** The Tokenizer contract's input checks: typed errors that say what was expected and what came. */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DTypeError, ShapeError, ValueError, composePipeline } from '@vtok/core';
-import { goldenCase } from '@vtok/test-utils';
+import { expectError, goldenCase } from '@vtok/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTiTok, type TiTok } from '../src';
 import { TINY_VAE_CONFIG, officialConfigOf } from './helpers';
@@ -13,14 +13,6 @@ const K = tiny.config.codebook_size as number;
 const model: TiTok = createTiTok(officialConfigOf(tiny), { seed: 7 });
 afterAll(() => model.dispose());
 
-async function rejects(call: () => Promise<unknown>, type: new (...a: any[]) => Error, pattern: RegExp): Promise<void> {
-  const before = tf.memory().numTensors;
-  const promise = call();
-  await expect(promise).rejects.toThrow(type);
-  await expect(promise).rejects.toThrow(pattern);
-  expect(tf.memory().numTensors, 'a rejected call leaves no tensor behind').toBe(before);
-}
-
 describe('TiTok input checks', () => {
   it('images: rank, channels, size, dtype', async () => {
     const cases: [tf.Tensor, new (...a: any[]) => Error, RegExp][] = [
@@ -31,7 +23,7 @@ describe('TiTok input checks', () => {
       [tf.zeros([1, size, size, 3], 'int32'), DTypeError, /float32 in \[0, 1\], got int32/],
     ];
     for (const [x, type, pattern] of cases) {
-      await rejects(() => model.encode(x), type, pattern);
+      await expectError(() => model.encode(x), type, pattern);
       x.dispose();
     }
     await expect(model.encode([1, 2] as unknown as tf.Tensor)).rejects.toThrow(/must be a tf.Tensor/);
@@ -47,8 +39,8 @@ describe('TiTok input checks', () => {
       [255, /divide uint8 pixels by 255/],
     ] as const) {
       const x = make(v);
-      await rejects(() => model.encode(x), ValueError, pattern);
-      await rejects(() => model.encodeLatents(x), ValueError, pattern);
+      await expectError(() => model.encode(x), ValueError, pattern);
+      await expectError(() => model.encodeLatents(x), ValueError, pattern);
       x.dispose();
     }
   });
@@ -62,7 +54,7 @@ describe('TiTok input checks', () => {
       [tf.tensor2d([[-1, ...Array(L - 1).fill(0)]], [1, L], 'int32'), ValueError, /got values from -1 to 0/],
     ];
     for (const [t, type, pattern] of cases) {
-      await rejects(() => model.decode(t), type, pattern);
+      await expectError(() => model.decode(t), type, pattern);
       t.dispose();
     }
   });
@@ -75,7 +67,7 @@ describe('TiTok input checks', () => {
       [tf.fill([1, L, c], NaN), ValueError, /NaN or infinite/],
     ];
     for (const [t, type, pattern] of cases) {
-      await rejects(() => model.decodeLatents(t), type, pattern);
+      await expectError(() => model.decodeLatents(t), type, pattern);
       t.dispose();
     }
   });
