@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, FileNotFoundError, SafetensorsError, StateDictError, readSafetensors, torchLayouts, torchShape, writeSafetensors, type Module } from '@vtok/core';
-import { goldenCase } from '@vtok/test-utils';
+import { expectError, goldenCase } from '@vtok/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMaskGitVqganDecoder, createTiTok, loadMaskGitVqganDecoder, loadTiTok, saveMaskGitVqganDecoder, saveTiTok, type TiTok } from '../src';
 import { TINY_VAE_CONFIG, officialConfigOf, officialFiles } from './helpers';
@@ -140,22 +140,14 @@ describe('loadTiTok / saveTiTok', () => {
     const w = raw['encoder.conv_out.weight']; // (12, 64, 1, 1) in PyTorch
     broken['encoder.conv_out.weight'] = { ...w, shape: [w.shape[1], w.shape[0], 1, 1] };
     const bytes = await writeSafetensors(broken);
-    const before = tf.memory().numTensors;
-    let error: unknown;
-    try {
-      await loadTiTok({ 'config.json': officialConfigOf(tiny), 'model.safetensors': bytes });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(StateDictError);
-    const problems = (error as StateDictError).problems;
+    // expectError also checks that the failed load leaves nothing allocated.
+    const error = await expectError(() => loadTiTok({ 'config.json': officialConfigOf(tiny), 'model.safetensors': bytes }), StateDictError);
+    const problems = error.problems;
     expect(problems.missing.sort()).toEqual(['decoder.ln_post.bias', 'pixel_decoder.conv_out.bias']);
     expect(problems.unexpected).toEqual(['encoder.extra_table']);
     // Shapes are reported in the official (PyTorch) layout.
     expect(problems.mismatched).toEqual([{ name: 'encoder.conv_out.weight', expected: [12, 64, 1, 1], got: [64, 12, 1, 1] }]);
-    expect((error as Error).message).toMatch(/missing \(2\).*\n.*unexpected \(1\).*\n.*mis-shaped \(1\)/s);
-    // Nothing is left allocated by the failed load.
-    expect(tf.memory().numTensors).toBe(before);
+    expect(error.message).toMatch(/missing \(2\).*\n.*unexpected \(1\).*\n.*mis-shaped \(1\)/s);
   });
 
   it('says what is missing or malformed in the files', async () => {
