@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { channelsFirst, channelsLast, expectAllClose, expectExact, goldenCase } from '@vtok/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createMagvit2Quantizer, magvit2TokenFactorization, parseMagvit2Config } from '../src';
 import { golden } from './helpers/golden';
 
@@ -31,9 +31,6 @@ const config = parseMagvit2Config({
 });
 const lfq = createMagvit2Quantizer(config);
 
-beforeAll(() => {
-  if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
-});
 afterAll(() => lfq.dispose());
 
 describe('omagvit2_lfq_tiny', () => {

@@ -20,7 +20,6 @@ let tok: Magvit2Tokenizer;
 let causal: Magvit2Tokenizer;
 
 beforeAll(async () => {
-  if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
   tok = await loadMagvit2(caseFiles(c), { parts: ['decoder'] });
   causal = await loadMagvit2(caseFiles(c), { parts: ['decoder'], normalization: 'causal' });
 });

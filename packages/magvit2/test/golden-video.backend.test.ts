@@ -19,7 +19,6 @@ let tok: Magvit2Tokenizer;
 let causal: Magvit2Tokenizer;
 
 beforeAll(async () => {
-  if (tf.getBackend() === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
   tok = await loadMagvit2(caseFiles(c), { parts: ['encoder'] });
   causal = await loadMagvit2(caseFiles(c), { parts: ['encoder'], normalization: 'causal' });
 });
