@@ -2,6 +2,7 @@
 // must give the cpu backend's result for every layout, leave no tensor behind, and keep gradients right.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { expectClose } from '@vtok/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { swapIsCheaper, transposeLastTwo } from '../src/batch-matmul';
 import { wasm } from '../src/index';
@@ -32,13 +33,10 @@ async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<{ wasm: number[
   return { wasm: w, cpu: c };
 }
 
-function expectClose(got: number[][], want: number[][], tol = 1e-5) {
-  expect(got.length).toBe(want.length);
-  got.forEach((g, i) => {
-    expect(g.length).toBe(want[i].length);
-    const scale = Math.max(1, ...want[i].map(Math.abs));
-    g.forEach((v, j) => expect(Math.abs(v - want[i][j])).toBeLessThanOrEqual(tol * scale));
-  });
+/** Every output of `r.wasm` within `tol` of the cpu one, relative to that output's scale. */
+async function expectSameOutputs(r: { wasm: number[][]; cpu: number[][] }, tol = 1e-5): Promise<void> {
+  expect(r.wasm.length).toBe(r.cpu.length);
+  for (let i = 0; i < r.cpu.length; i++) await expectClose(r.wasm[i], r.cpu[i], tol, `output ${i}`);
 }
 
 describe('wasm BatchMatMul wrapper', () => {
@@ -84,7 +82,7 @@ describe('wasm BatchMatMul wrapper', () => {
           const av = values(size(aShape), 1);
           const bv = values(size(bShape), 2);
           const r = await onBoth(() => tf.tidy(() => tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), transposeA, transposeB)));
-          expectClose(r.wasm, r.cpu);
+          await expectSameOutputs(r);
         });
       }
     }
@@ -99,6 +97,6 @@ describe('wasm BatchMatMul wrapper', () => {
         return g([tf.tensor(av, [3, 6, 4]), tf.tensor(bv, [3, 5, 4])]);
       }),
     );
-    expectClose(r.wasm, r.cpu, 1e-4);
+    await expectSameOutputs(r, 1e-4);
   });
 });

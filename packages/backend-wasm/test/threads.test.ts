@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { ConfigError } from '@vtok/core';
 import { build } from 'esbuild';
+import { expectClose } from '@vtok/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wasm } from '../src/index';
 import { startNodeThreadedWasm } from '../src/node-threads';
@@ -37,7 +38,7 @@ function emscriptenModule(): {
   return (tf.backend() as unknown as { wasm: ReturnType<typeof emscriptenModule> }).wasm;
 }
 
-/** `f` on wasm and on cpu; the results must agree to `tol` relative to the largest magnitude. */
+/** `f` on wasm and on cpu; the results must agree to `tol` relative to the largest magnitude of the cpu result. */
 async function expectSameAsCpu(f: () => tf.Tensor, tol = 1e-4): Promise<void> {
   const before = tf.memory().numTensors;
   const onWasm = tf.tidy(f);
@@ -49,12 +50,7 @@ async function expectSameAsCpu(f: () => tf.Tensor, tol = 1e-4): Promise<void> {
   const want = await onCpu.data();
   onCpu.dispose();
   await tf.setBackend('wasm');
-  expect(got.length).toBe(want.length);
-  let scale = 1;
-  for (const v of want) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
-  expect(worst).toBeLessThanOrEqual(tol * scale);
+  await expectClose(got, want, tol, 'wasm vs cpu');
 }
 
 describe('wasm threads in Node (this process)', () => {
