@@ -29,7 +29,7 @@ describe('initialisation', () => {
   it('MultiheadAttention: xavier-uniform in_proj_weight, zero biases', async () => {
     const m = new MultiheadAttention(8, 2, { rng: new SeededRandom(3) });
     const bound = Math.sqrt(6 / (8 + 24));
-    const w = await values(m.inProjWeight);
+    const w = await values(m.inProjWeight!);
     expect(maxAbs(w)).toBeLessThanOrEqual(bound);
     expect(maxAbs(w)).toBeGreaterThan(0.8 * bound);
     expect(await values(m.inProjBias!)).toEqual(new Array(24).fill(0));
@@ -69,7 +69,7 @@ describe('withoutRandomInit', () => {
       return [new Linear(4, 3, { rng }), new Embedding(5, 2, { rng }), new MultiheadAttention(4, 2, { rng }), new Conv2d(2, 3, 3, { rng })];
     });
     expect(randomInitSkipped()).toBe(false);
-    for (const t of [linear.weight, linear.bias!, embedding.weight, attention.inProjWeight, attention.outProj.weight, conv.weight]) {
+    for (const t of [linear.weight, linear.bias!, embedding.weight, attention.inProjWeight!, attention.outProj.weight, conv.weight]) {
       expect(maxAbs(await values(t))).toBe(0);
     }
     // Nothing was drawn: the rng still gives its first number.

@@ -233,6 +233,81 @@ describe('MultiheadAttention', () => {
 
   it('creates and disposes cleanly', () => {
     expectCreateDisposeClean(() => new MultiheadAttention(8, 2), 'MultiheadAttention');
+    expectCreateDisposeClean(() => new MultiheadAttention(8, 2, { layout: 'packed' }), 'MultiheadAttention packed');
+    expectCreateDisposeClean(() => new MultiheadAttention(8, 2, { layout: 'separate' }), 'MultiheadAttention separate');
+  });
+
+  it("'packed' layout (timm qkv Linear, no qkv bias): names, self- and cross-attention", async () => {
+    const m = new MultiheadAttention(6, 3, { layout: 'packed', qkvBias: false, rng: rng(17) });
+    expect(Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, v.shape]))).toEqual({
+      'qkv.weight': [18, 6],
+      'proj.weight': [6, 6],
+      'proj.bias': [6],
+    });
+    const rr = new RefRandom(117);
+    const weights = (p: Record<string, NDArray>) => ({ ...refLayers.thirds(p['qkv.weight']), out: p['proj.weight'], outb: p['proj.bias'] });
+    await checkModule(rr, {
+      label: 'MHA packed self',
+      module: m,
+      forward: (mm, x) => mm.forward(x),
+      ref: (p, x) => refLayers.attentionFromWeights(x, x, x, weights(p), 3),
+      inputs: [rr.array([2, 4, 6])],
+    });
+    await checkModule(rr, {
+      label: 'MHA packed cross',
+      module: new MultiheadAttention(6, 3, { layout: 'packed', rng: rng(18) }),
+      forward: (mm, q, kv) => mm.forward(q, kv),
+      ref: (p, q, kv) => refLayers.attentionFromWeights(q, kv, kv, { ...refLayers.thirds(p['qkv.weight'], p['qkv.bias']), out: p['proj.weight'], outb: p['proj.bias'] }, 3),
+      inputs: [rr.array([2, 3, 6]), rr.array([2, 5, 6])],
+    });
+  });
+
+  it("'separate' layout with dotted names (HF BERT's self.query ... output.dense)", async () => {
+    const names = { query: 'self.query', key: 'self.key', value: 'self.value', out: 'output.dense' };
+    const m = new MultiheadAttention(4, 2, { layout: 'separate', names, rng: rng(19) });
+    expect(Object.keys(m.stateDict())).toEqual([
+      'self.query.weight',
+      'self.query.bias',
+      'self.key.weight',
+      'self.key.bias',
+      'self.value.weight',
+      'self.value.bias',
+      'output.dense.weight',
+      'output.dense.bias',
+    ]);
+    const rr = new RefRandom(119);
+    await checkModule(rr, {
+      label: 'MHA separate',
+      module: m,
+      zeroGradParams: ['self.key.bias'],
+      forward: (mm, x) => mm.forward(x),
+      ref: (p, x) =>
+        refLayers.attentionFromWeights(x, x, x, {
+          q: p['self.query.weight'],
+          qb: p['self.query.bias'],
+          k: p['self.key.weight'],
+          kb: p['self.key.bias'],
+          v: p['self.value.weight'],
+          vb: p['self.value.bias'],
+          out: p['output.dense.weight'],
+          outb: p['output.dense.bias'],
+        }, 2),
+      inputs: [rr.array([1, 3, 4])],
+    });
+  });
+
+  it('attention dropout only in training calls', async () => {
+    const m = new MultiheadAttention(8, 2, { dropout: 0.5, rng: rng(20) });
+    const x = tf.randomNormal([1, 6, 8], 0, 1, 'float32', 3);
+    const twin = new MultiheadAttention(8, 2, { rng: rng(20) });
+    const plain = twin.forward(x);
+    twin.dispose();
+    const inference = m.forward(x);
+    const training = m.forward(x, x, x, { training: true });
+    expect(Array.from(await inference.data())).toEqual(Array.from(await plain.data()));
+    expect(Array.from(await training.data())).not.toEqual(Array.from(await plain.data()));
+    tf.dispose([x, plain, inference, training]);
+    m.dispose();
   });
 });
 
@@ -295,8 +370,68 @@ describe('ResidualAttentionBlock (TiTok)', () => {
     });
   });
 
+  it("'timm' naming (U-ViT): packed qkv without bias, pre-norm", async () => {
+    const m = new ResidualAttentionBlock(8, 2, { naming: 'timm', qkvBias: false, mlpHidden: 16, rng: rng(21) });
+    expect(Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, v.shape]))).toEqual({
+      'norm1.weight': [8],
+      'norm1.bias': [8],
+      'attn.qkv.weight': [24, 8],
+      'attn.proj.weight': [8, 8],
+      'attn.proj.bias': [8],
+      'norm2.weight': [8],
+      'norm2.bias': [8],
+      'mlp.fc1.weight': [16, 8],
+      'mlp.fc1.bias': [16],
+      'mlp.fc2.weight': [8, 16],
+      'mlp.fc2.bias': [8],
+    });
+    const rr = new RefRandom(121);
+    await checkModule(rr, { label: 'timm block', module: m, forward: (mm, x) => mm.forward(x), ref: (p, x) => refLayers.timmBlock(x, p, 2, 1e-5), inputs: [rr.array([2, 3, 8])] });
+  });
+
+  it("'hf-bert' naming, post-norm with eps 1e-12: HF BertLayer's names and values", async () => {
+    const m = new ResidualAttentionBlock(8, 2, { naming: 'hf-bert', norm: 'post', eps: 1e-12, mlpHidden: 12, rng: rng(22) });
+    expect(Object.keys(m.stateDict())).toEqual([
+      'attention.self.query.weight',
+      'attention.self.query.bias',
+      'attention.self.key.weight',
+      'attention.self.key.bias',
+      'attention.self.value.weight',
+      'attention.self.value.bias',
+      'attention.output.dense.weight',
+      'attention.output.dense.bias',
+      'attention.output.LayerNorm.weight',
+      'attention.output.LayerNorm.bias',
+      'intermediate.dense.weight',
+      'intermediate.dense.bias',
+      'output.dense.weight',
+      'output.dense.bias',
+      'output.LayerNorm.weight',
+      'output.LayerNorm.bias',
+    ]);
+    const rr = new RefRandom(122);
+    await checkModule(rr, { label: 'bert layer', module: m, zeroGradParams: ['attention.self.key.bias'], forward: (mm, x) => mm.forward(x), ref: (p, x) => refLayers.bertLayer(x, p, 2, 1e-12), inputs: [rr.array([2, 3, 8])] });
+  });
+
+  it('hidden and attention dropout act only in training calls', async () => {
+    const m = new ResidualAttentionBlock(8, 2, { naming: 'hf-bert', norm: 'post', dropout: 0.3, attentionDropout: 0.3, rng: rng(23) });
+    const x = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 4);
+    const a = m.forward(x);
+    const b = m.forward(x);
+    const t = m.forward(x, { training: true });
+    expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
+    expect(Array.from(await t.data())).not.toEqual(Array.from(await a.data()));
+    tf.dispose([x, a, b, t]);
+    const before = tf.memory().numTensors;
+    const y = tf.tidy(() => m.forward(tf.ones([1, 2, 8]), { training: true }));
+    expect(tf.memory().numTensors).toBe(before + 1);
+    y.dispose();
+    m.dispose();
+  });
+
   it('creates and disposes cleanly; the same seed gives the same weights', async () => {
     expectCreateDisposeClean(() => new ResidualAttentionBlock(8, 2), 'ResidualAttentionBlock');
+    expectCreateDisposeClean(() => new ResidualAttentionBlock(8, 2, { naming: 'hf-bert', norm: 'post' }), 'ResidualAttentionBlock hf-bert');
     const a = new ResidualAttentionBlock(8, 2, { rng: rng(16) });
     const b = new ResidualAttentionBlock(8, 2, { rng: rng(16) });
     for (const [name, t] of Object.entries(a.stateDict())) {

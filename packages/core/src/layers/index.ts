@@ -4,10 +4,20 @@ export { Embedding, type EmbeddingOptions } from './embedding';
 export { LayerNorm, GroupNorm, type LayerNormOptions, type GroupNormOptions } from './norm';
 export { GELU, SiLU } from './activation';
 export { Conv2d, CausalConv3d, type Conv2dLayerOptions, type CausalConv3dLayerOptions } from './conv';
-export { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions } from './attention';
+export {
+  MultiheadAttention,
+  type MultiheadAttentionOptions,
+  type MultiheadAttentionForwardOptions,
+  type QkvLayout,
+  type AttentionParameterNames,
+} from './attention';
+export { MountedModule } from './mount';
 export {
   MLP,
   ResidualAttentionBlock,
+  TRANSFORMER_NAMING,
+  type TransformerNaming,
+  type TransformerBlockNames,
   type Activation,
   type MLPOptions,
   type ResidualAttentionBlockOptions,

@@ -3,7 +3,7 @@
  * runs over the last axis, which is the key axis here, so no transpose is needed.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DTypeError, ShapeError } from '../errors';
+import { DTypeError, ShapeError, ValueError } from '../errors';
 import { assertFloat, assertMinRank, formatShape } from './validate';
 
 export interface AttentionOptions {
@@ -15,6 +15,11 @@ export interface AttentionOptions {
   mask?: tf.Tensor;
   /** Multiplies q·kᵀ; default 1/√D. */
   scale?: number;
+  /**
+   * Drops attention probabilities with this rate (and scales the rest by 1/(1 − rate)), as the dropout
+   * on attention weights of BERT and nn.MultiheadAttention in training. Default 0; pass 0 for inference.
+   */
+  dropout?: number;
 }
 
 /** Dropped positions get this score: exp underflows to exactly 0, and a fully masked row stays finite. */
@@ -54,6 +59,8 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
     }
   }
   const scale = options.scale ?? 1 / Math.sqrt(d);
+  const dropout = options.dropout ?? 0;
+  if (!(dropout >= 0 && dropout < 1)) throw new ValueError(`${op}: dropout must be in [0, 1), got ${dropout}`);
   return tf.tidy(() => {
     // Leading dimensions fold into one when the mask does not need them: tfjs-webgpu 4.22
     // mis-compiles broadcasting ops at rank 5, and BatchMatMul folds them anyway.
@@ -62,7 +69,9 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
     // Scaling q costs Nq·D multiplies instead of Nq·Nk.
     let scores = tf.matMul(tf.mul(as3d(q), scale), as3d(k), false, true);
     if (mask) scores = mask.dtype === 'bool' ? tf.where(mask, scores, tf.scalar(MASKED_SCORE)) : tf.add(scores, mask);
-    const out = tf.matMul(tf.softmax(scores), as3d(v));
+    let probs = tf.softmax(scores);
+    if (dropout > 0) probs = tf.dropout(probs, dropout);
+    const out = tf.matMul(probs, as3d(v));
     return fold ? tf.reshape(out, [...lead, ...out.shape.slice(-2)]) : out;
   });
 }

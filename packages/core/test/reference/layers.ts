@@ -67,3 +67,56 @@ export function residualAttentionBlock(x: NDArray, p: Params, numHeads: number, 
   const y = add(x, multiheadAttention(h, h, h, p, numHeads, { prefix: 'attn.', mask }));
   return add(y, mlp(layerNorm(y, p['ln_2.weight'], p['ln_2.bias'], eps), p, 'mlp.'));
 }
+
+/** Multi-head attention from explicit q, k, v and output weights (any storage layout), heads contiguous. */
+export function attentionFromWeights(
+  query: NDArray,
+  key: NDArray,
+  value: NDArray,
+  w: { q: NDArray; k: NDArray; v: NDArray; qb?: NDArray; kb?: NDArray; vb?: NDArray; out: NDArray; outb?: NDArray },
+  numHeads: number,
+): NDArray {
+  const q = linear(query, w.q, w.qb);
+  const k = linear(key, w.k, w.kb);
+  const v = linear(value, w.v, w.vb);
+  const o = attention(heads(q, numHeads), heads(k, numHeads), heads(v, numHeads));
+  return linear(unheads(o), w.out, w.outb);
+}
+
+/** A packed [3E, E] weight (and [3E] bias) as its q, k, v thirds. */
+export function thirds(w: NDArray, b?: NDArray): { q: NDArray; k: NDArray; v: NDArray; qb?: NDArray; kb?: NDArray; vb?: NDArray } {
+  const e = w.shape[1];
+  return {
+    q: rows(w, 0, e),
+    k: rows(w, e, 2 * e),
+    v: rows(w, 2 * e, 3 * e),
+    qb: b && rows(b, 0, e),
+    kb: b && rows(b, e, 2 * e),
+    vb: b && rows(b, 2 * e, 3 * e),
+  };
+}
+
+/** timm/U-ViT pre-norm block: qkv without bias, proj, fc1/fc2. */
+export function timmBlock(x: NDArray, p: Params, numHeads: number, eps: number): NDArray {
+  const h = layerNorm(x, p['norm1.weight'], p['norm1.bias'], eps);
+  const w = { ...thirds(p['attn.qkv.weight'], p['attn.qkv.bias']), out: p['attn.proj.weight'], outb: p['attn.proj.bias'] };
+  const y = add(x, attentionFromWeights(h, h, h, w, numHeads));
+  return add(y, mlp(layerNorm(y, p['norm2.weight'], p['norm2.bias'], eps), p, 'mlp.', ['fc1', 'fc2']));
+}
+
+/** HF BertLayer (post-norm, no dropout): a = LN(x + Wo·MHA(x)); LN(a + W2·gelu(W1·a)). */
+export function bertLayer(x: NDArray, p: Params, numHeads: number, eps: number): NDArray {
+  const w = {
+    q: p['attention.self.query.weight'],
+    qb: p['attention.self.query.bias'],
+    k: p['attention.self.key.weight'],
+    kb: p['attention.self.key.bias'],
+    v: p['attention.self.value.weight'],
+    vb: p['attention.self.value.bias'],
+    out: p['attention.output.dense.weight'],
+    outb: p['attention.output.dense.bias'],
+  };
+  const a = layerNorm(add(x, attentionFromWeights(x, x, x, w, numHeads)), p['attention.output.LayerNorm.weight'], p['attention.output.LayerNorm.bias'], eps);
+  const f = linear(gelu(linear(a, p['intermediate.dense.weight'], p['intermediate.dense.bias'])), p['output.dense.weight'], p['output.dense.bias']);
+  return layerNorm(add(a, f), p['output.LayerNorm.weight'], p['output.LayerNorm.bias'], eps);
+}
