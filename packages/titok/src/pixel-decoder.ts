@@ -5,14 +5,16 @@
  * `up.i.block.j`, `up.i.upsample_conv`, `norm_out`, `conv_out`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv2d, GroupNorm, Module, ModuleList, type SeededRandom } from '@vtok/core';
+import { Conv2d, GroupNorm, Module, ModuleList, type SeededRandom, silu } from '@vtok/core';
 import type { PixelDecoderConfig } from './config';
 import { convSame } from './conv';
-import { groupNormSilu } from './group-norm';
 import { pipe, type Step } from './sequence';
 
 const GROUPS = 32;
 const EPS = 1e-6;
+
+/** GroupNorm (core's), then SiLU. */
+const normSilu = (norm: GroupNorm, x: tf.Tensor): tf.Tensor => tf.tidy(() => silu(norm.forward(x)));
 
 /**
  * GroupNorm → SiLU → 3×3 conv (no bias), twice; then the residual. When the channel count changes,
@@ -44,9 +46,9 @@ export class ResnetBlock extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     const h = pipe(
       x,
-      (t) => groupNormSilu(t, this.norm1, true),
+      (t) => normSilu(this.norm1, t),
       (t) => convSame(this.conv1, t),
-      (t) => groupNormSilu(t, this.norm2, true),
+      (t) => normSilu(this.norm2, t),
       (t) => convSame(this.conv2, t),
     );
     const shortcut = this.ninShortcut;
@@ -121,7 +123,7 @@ export class PixelDecoder extends Module {
   forward(z: tf.Tensor): tf.Tensor {
     const steps: Step[] = [(t) => convSame(this.convIn, t), ...[...this.mid].map((b) => (t: tf.Tensor) => b.forward(t))];
     for (let i = this.up.length - 1; i >= 0; i--) steps.push(...this.up.at(i).steps());
-    steps.push((t) => groupNormSilu(t, this.normOut, true), (t) => convSame(this.convOut, t));
+    steps.push((t) => normSilu(this.normOut, t), (t) => convSame(this.convOut, t));
     return pipe(z, ...steps);
   }
 }

@@ -4,7 +4,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Conv2d, LayerNorm, Linear, Module, ModuleList, normalInit, ResidualAttentionBlock, SeededRandom } from '@vtok/core';
-import { residualAttentionBlock } from './block';
 import type { VitSize } from './config';
 import { pipeConsuming, type Step } from './sequence';
 
@@ -28,7 +27,7 @@ abstract class VitTrunk extends Module {
   abstract readonly transformer: ModuleList<ResidualAttentionBlock>;
 
   protected trunkSteps(): Step[] {
-    return [(t) => this.lnPre.forward(t), ...[...this.transformer].map((b) => (t: tf.Tensor) => residualAttentionBlock(b, t))];
+    return [(t) => this.lnPre.forward(t), ...[...this.transformer].map((b) => (t: tf.Tensor) => b.forward(t))];
   }
 }
 
