@@ -5,10 +5,9 @@
  * with LayerNorm eps 1e-12 and exact GELU; row 0 of the token-type table is added to every position.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, LayerNorm, Linear, Module, ModuleList, gelu } from '@vtok/core';
+import { Embedding, LayerNorm, Linear, Module, ModuleList, ResidualAttentionBlock } from '@vtok/core';
 import type { MaskGITConfigInput } from './config';
 import { MaskGITGenerator, type MaskGITModelOptions, checkModelType } from './generator';
-import { multiHeadAttention } from './attention';
 import { initLikeOfficial } from './init';
 
 /** HF BertConfig's layer_norm_eps as ImageBert sets it. */
@@ -44,80 +43,25 @@ class BertEmbeddings extends Module {
   }
 }
 
-class BertSelfAttention extends Module {
-  readonly query: Linear;
-  readonly key: Linear;
-  readonly value: Linear;
-  constructor(hidden: number) {
-    super();
-    this.query = this.addModule('query', new Linear(hidden, hidden));
-    this.key = this.addModule('key', new Linear(hidden, hidden));
-    this.value = this.addModule('value', new Linear(hidden, hidden));
-  }
-}
-
-/** `dense` then LayerNorm(x + residual): BertSelfOutput and BertOutput have this shape. */
-class DenseAddNorm extends Module {
-  readonly dense: Linear;
-  readonly layerNorm: LayerNorm;
-  constructor(input: number, hidden: number) {
-    super();
-    this.dense = this.addModule('dense', new Linear(input, hidden));
-    this.layerNorm = this.addModule('LayerNorm', new LayerNorm(hidden, { eps: BERT_LAYER_NORM_EPS }));
-  }
-  forward(x: tf.Tensor, residual: tf.Tensor, dropoutRate: number, training: boolean): tf.Tensor {
-    return tf.tidy(() => this.layerNorm.forward(tf.add(dropout(this.dense.forward(x), dropoutRate, training), residual)));
-  }
-}
-
-class BertAttention extends Module {
-  readonly self: BertSelfAttention;
-  readonly output: DenseAddNorm;
-  constructor(hidden: number) {
-    super();
-    this.self = this.addModule('self', new BertSelfAttention(hidden));
-    this.output = this.addModule('output', new DenseAddNorm(hidden, hidden));
-  }
-}
-
-class BertIntermediate extends Module {
-  readonly dense: Linear;
-  constructor(hidden: number, intermediate: number) {
-    super();
-    this.dense = this.addModule('dense', new Linear(hidden, intermediate));
-  }
-}
-
-class BertLayer extends Module {
-  readonly attention: BertAttention;
-  readonly intermediate: BertIntermediate;
-  readonly output: DenseAddNorm;
-
-  constructor(
-    hidden: number,
-    intermediate: number,
-    private readonly heads: number,
-  ) {
-    super();
-    this.attention = this.addModule('attention', new BertAttention(hidden));
-    this.intermediate = this.addModule('intermediate', new BertIntermediate(hidden, intermediate));
-    this.output = this.addModule('output', new DenseAddNorm(intermediate, hidden));
-  }
-
-  /** Post-LN: a = LN(x + Wo·MHA(x)); LN(a + W2·gelu(W1·a)). */
-  forward(x: tf.Tensor, hiddenDropout: number, attnDropout: number, training: boolean): tf.Tensor {
-    return tf.tidy(() => {
-      const { query, key, value } = this.attention.self;
-      const context = multiHeadAttention(query.forward(x), key.forward(x), value.forward(x), this.heads, training ? attnDropout : 0);
-      const a = this.attention.output.forward(context, x, hiddenDropout, training);
-      return this.output.forward(gelu(this.intermediate.dense.forward(a)), a, hiddenDropout, training);
-    });
-  }
+/**
+ * HF BertLayer: core's transformer block, post-LN, with BertLayer's names (`attention.self.{query,key,value}`,
+ * `attention.output.{dense,LayerNorm}`, `intermediate.dense`, `output.{dense,LayerNorm}`), exact GELU, hidden
+ * dropout after both dense outputs and dropout on the attention probabilities in training.
+ */
+function bertLayer(hidden: number, intermediate: number, heads: number, hiddenDropout: number, attnDropout: number): ResidualAttentionBlock {
+  return new ResidualAttentionBlock(hidden, heads, {
+    naming: 'hf-bert',
+    norm: 'post',
+    eps: BERT_LAYER_NORM_EPS,
+    mlpHidden: intermediate,
+    dropout: hiddenDropout,
+    attentionDropout: attnDropout,
+  });
 }
 
 class BertEncoder extends Module {
-  readonly layer: ModuleList<BertLayer>;
-  constructor(layers: BertLayer[]) {
+  readonly layer: ModuleList<ResidualAttentionBlock>;
+  constructor(layers: ResidualAttentionBlock[]) {
     super();
     this.layer = this.addModule('layer', new ModuleList(layers));
   }
@@ -128,10 +72,20 @@ class BertWithHead extends Module {
   readonly embeddings: BertEmbeddings;
   readonly encoder: BertEncoder;
   readonly lmHead: Linear;
-  constructor(vocab: number, positions: number, hidden: number, layers: number, heads: number, intermediate: number, codebookSize: number) {
+  constructor(
+    vocab: number,
+    positions: number,
+    hidden: number,
+    layers: number,
+    heads: number,
+    intermediate: number,
+    codebookSize: number,
+    dropouts: { hidden: number; attention: number },
+  ) {
     super();
     this.embeddings = this.addModule('embeddings', new BertEmbeddings(vocab, positions, hidden));
-    this.encoder = this.addModule('encoder', new BertEncoder(Array.from({ length: layers }, () => new BertLayer(hidden, intermediate, heads))));
+    const layer = () => bertLayer(hidden, intermediate, heads, dropouts.hidden, dropouts.attention);
+    this.encoder = this.addModule('encoder', new BertEncoder(Array.from({ length: layers }, layer)));
     this.lmHead = this.addModule('lm_head', new Linear(hidden, codebookSize));
   }
 }
@@ -144,17 +98,19 @@ export class ImageBert extends MaskGITGenerator {
     const c = this.config;
     this.model = this.addModule(
       'model',
-      new BertWithHead(this.vocabulary.size, this.sequenceLength + 1, c.hiddenSize, c.numLayers, c.numHeads, c.intermediateSize, c.codebookSize),
+      new BertWithHead(this.vocabulary.size, this.sequenceLength + 1, c.hiddenSize, c.numLayers, c.numHeads, c.intermediateSize, c.codebookSize, {
+        hidden: c.dropout,
+        attention: c.attnDrop,
+      }),
     );
     if ((options.init ?? 'official') === 'official') initLikeOfficial(this, MaskGITGenerator.initRng(options));
   }
 
   forwardSequence(inputIds: tf.Tensor, training = false): tf.Tensor {
     this.checkSequence(inputIds);
-    const { dropout: hiddenDropout, attnDrop } = this.config;
     return tf.tidy(() => {
-      let x = dropout(this.model.embeddings.forward(inputIds), hiddenDropout, training);
-      for (const layer of this.model.encoder.layer) x = layer.forward(x, hiddenDropout, attnDrop, training);
+      let x = dropout(this.model.embeddings.forward(inputIds), this.config.dropout, training);
+      for (const layer of this.model.encoder.layer) x = layer.forward(x, { training });
       const [b, n, h] = x.shape;
       // Drop the condition position, then project onto the K image codes.
       return this.model.lmHead.forward(tf.slice(x, [0, 1, 0], [b, n - 1, h]));

@@ -5,72 +5,31 @@
  * `in_blocks.{i}.*`, `mid_block.*`, `out_blocks.{i}.*` (with `skip_linear`), `norm.*`, `lm_head.*`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, LayerNorm, Linear, Module, ModuleList, gelu } from '@vtok/core';
+import { Embedding, LayerNorm, Linear, ModuleList, ResidualAttentionBlock } from '@vtok/core';
 import type { MaskGITConfigInput } from './config';
 import { MaskGITGenerator, type MaskGITModelOptions, checkModelType } from './generator';
-import { multiHeadAttention } from './attention';
 import { initLikeOfficial, initNormal } from './init';
 
 /** nn.LayerNorm's default eps, which the official UViT keeps. */
 export const UVIT_LAYER_NORM_EPS = 1e-5;
 
-class UViTAttention extends Module {
-  readonly qkv: Linear;
-  readonly proj: Linear;
-  constructor(
-    dim: number,
-    private readonly heads: number,
-  ) {
-    super();
-    this.qkv = this.addModule('qkv', new Linear(dim, 3 * dim, { bias: false }));
-    this.proj = this.addModule('proj', new Linear(dim, dim));
-  }
-  /** qkv splits as einops 'B L (K H D) -> K B H L D': thirds q, k, v, heads contiguous inside each. */
-  forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const [q, k, v] = tf.split(this.qkv.forward(x), 3, -1);
-      return this.proj.forward(multiHeadAttention(q, k, v, this.heads));
-    });
-  }
-}
-
-class UViTMlp extends Module {
-  readonly fc1: Linear;
-  readonly fc2: Linear;
-  constructor(dim: number, hidden: number) {
-    super();
-    this.fc1 = this.addModule('fc1', new Linear(dim, hidden));
-    this.fc2 = this.addModule('fc2', new Linear(hidden, dim));
-  }
-  forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.fc2.forward(gelu(this.fc1.forward(x))));
-  }
-}
-
-class UViTBlock extends Module {
-  readonly norm1: LayerNorm;
-  readonly attn: UViTAttention;
-  readonly norm2: LayerNorm;
-  readonly mlp: UViTMlp;
+/**
+ * The U-ViT block: core's pre-LN transformer block with timm's names (`norm1`, `attn.qkv` without bias,
+ * `attn.proj`, `norm2`, `mlp.fc1`, `mlp.fc2`); qkv splits as einops 'B L (K H D) -> K B H L D' (thirds q,
+ * k, v, heads contiguous inside each). Out-blocks add `skip_linear` for the long skip connection.
+ */
+class UViTBlock extends ResidualAttentionBlock {
   readonly skipLinear?: Linear;
 
   constructor(dim: number, heads: number, mlpRatio: number, skip: boolean) {
-    super();
-    this.norm1 = this.addModule('norm1', new LayerNorm(dim, { eps: UVIT_LAYER_NORM_EPS }));
-    this.attn = this.addModule('attn', new UViTAttention(dim, heads));
-    this.norm2 = this.addModule('norm2', new LayerNorm(dim, { eps: UVIT_LAYER_NORM_EPS }));
     // int(dim * mlp_ratio), the same double arithmetic as Python.
-    this.mlp = this.addModule('mlp', new UViTMlp(dim, Math.trunc(dim * mlpRatio)));
+    super(dim, heads, { naming: 'timm', qkvBias: false, eps: UVIT_LAYER_NORM_EPS, mlpHidden: Math.trunc(dim * mlpRatio) });
     if (skip) this.skipLinear = this.addModule('skip_linear', new Linear(2 * dim, dim));
   }
 
-  /** Optional x = skip_linear([x, skip]); then x += attn(norm1(x)); x += mlp(norm2(x)). */
-  forward(x: tf.Tensor, skip?: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      let h = this.skipLinear && skip ? this.skipLinear.forward(tf.concat([x, skip], -1)) : x;
-      h = tf.add(h, this.attn.forward(this.norm1.forward(h)));
-      return tf.add(h, this.mlp.forward(this.norm2.forward(h)));
-    });
+  /** Optional x = skip_linear([x, skip]); then the block. */
+  forwardWithSkip(x: tf.Tensor, skip?: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.forward(this.skipLinear && skip ? this.skipLinear.forward(tf.concat([x, skip], -1)) : x));
   }
 }
 
@@ -116,7 +75,7 @@ export class UViTBert extends MaskGITGenerator {
         skips.push(x);
       }
       x = this.midBlock.forward(x);
-      for (const blk of this.outBlocks) x = blk.forward(x, skips.pop());
+      for (const blk of this.outBlocks) x = blk.forwardWithSkip(x, skips.pop());
       x = this.norm.forward(x);
       const [b, n, h] = x.shape;
       return this.lmHead.forward(tf.slice(x, [0, 1, 0], [b, n - 1, h]));

@@ -61,7 +61,7 @@ describe(`maskgit_tiny golden parity on ${process.env.VTOK_TEST_BACKEND ?? 'cpu'
     let x = model.model.embeddings.forward(sequence);
     await expectAllClose(await x.data(), io['bert.embeddings'].data, TOL, 'bert.embeddings');
     for (let i = 0; i < model.config.numLayers; i++) {
-      const next = model.model.encoder.layer.at(i).forward(x, 0, 0, false);
+      const next = model.model.encoder.layer.at(i).forward(x);
       x.dispose();
       x = next;
       await expectAllClose(await x.data(), io[`bert.layer${i}`].data, TOL, `bert.layer${i}`);
