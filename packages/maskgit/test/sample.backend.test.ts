@@ -4,9 +4,9 @@
  * injected noise; a seed reproduces; abort stops within one step and leaks nothing.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { AbortError, type GuidanceDecay, SeededRandom, ShapeError } from '@vtok/core';
+import { AbortError, SeededRandom, ShapeError } from '@vtok/core';
 import { describe, expect, it } from 'vitest';
-import { type GumbelRequest, type MaskGITGenerator, type MaskGITStepEvent, createMaskGIT, resolveMaskSchedule } from '../src';
+import { type GumbelRequest, type MaskGITGenerator, type MaskGITSamplingDefaults, type MaskGITStepEvent, createMaskGIT, resolveMaskSchedule } from '../src';
 import { randomizeParams } from './reference';
 
 const tiny = (modelType: 'ViT' | 'UViT', tokenShape: number[]) =>
@@ -17,14 +17,8 @@ function replayableNoise(seed: number) {
   return ({ step, kind, shape }: GumbelRequest) => new SeededRandom(seed * 1000 + step * 2 + (kind === 'tokens' ? 0 : 1)).gumbelArray(shape.reduce((a, b) => a * b, 1));
 }
 
-interface Settings {
-  steps: number;
-  guidanceScale: number;
-  guidanceDecay: GuidanceDecay;
-  guidanceScalePow: number;
-  randomizeTemperature: number;
-  softmaxTemperatureAnnealing: boolean;
-}
+/** The sampling settings of one case (the schedule is arccos, as the official generators hard-code). */
+type Settings = Omit<MaskGITSamplingDefaults, 'schedule'>;
 
 /** The official generate() transcribed line by line (float32 via Float32Array), over model.logits. */
 async function officialGenerate(model: MaskGITGenerator, classes: number[], s: Settings, noise: ReturnType<typeof replayableNoise>): Promise<Int32Array[]> {
