@@ -23,23 +23,36 @@ export function oneTensor(dtype: string, shape: number[], data: Uint8Array, name
   return assemble(JSON.stringify({ [name]: { dtype, shape, data_offsets: [0, data.length] } }), data);
 }
 
-/** Little-endian bytes of numbers written with a DataView setter. */
-export function le(values: (number | bigint)[], kind: 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'f64' | 'i64' | 'u64'): Uint8Array {
-  const size = { u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, f64: 8, i64: 8, u64: 8 }[kind];
+/** What `le` / `dataViewBytes` can write: the DataView setter of each. */
+export type ByteKind = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'f64' | 'i64' | 'u64';
+
+const KIND_BYTES: Record<ByteKind, number> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, f64: 8, i64: 8, u64: 8 };
+
+/** Bytes of numbers written one by one with a DataView setter (independent of the readers under test). */
+export function dataViewBytes(values: (number | bigint)[], kind: ByteKind, bigEndian = false): Uint8Array {
+  const size = KIND_BYTES[kind];
   const out = new Uint8Array(values.length * size);
   const dv = new DataView(out.buffer);
+  const little = !bigEndian;
   values.forEach((v, i) => {
     const at = i * size;
-    if (kind === 'u16') dv.setUint16(at, Number(v), true);
-    else if (kind === 'i16') dv.setInt16(at, Number(v), true);
-    else if (kind === 'u32') dv.setUint32(at, Number(v), true);
-    else if (kind === 'i32') dv.setInt32(at, Number(v), true);
-    else if (kind === 'f32') dv.setFloat32(at, Number(v), true);
-    else if (kind === 'f64') dv.setFloat64(at, Number(v), true);
-    else if (kind === 'i64') dv.setBigInt64(at, BigInt(v), true);
-    else dv.setBigUint64(at, BigInt(v), true);
+    if (kind === 'u8') dv.setUint8(at, Number(v));
+    else if (kind === 'i8') dv.setInt8(at, Number(v));
+    else if (kind === 'u16') dv.setUint16(at, Number(v), little);
+    else if (kind === 'i16') dv.setInt16(at, Number(v), little);
+    else if (kind === 'u32') dv.setUint32(at, Number(v), little);
+    else if (kind === 'i32') dv.setInt32(at, Number(v), little);
+    else if (kind === 'f32') dv.setFloat32(at, Number(v), little);
+    else if (kind === 'f64') dv.setFloat64(at, Number(v), little);
+    else if (kind === 'i64') dv.setBigInt64(at, BigInt(v), little);
+    else dv.setBigUint64(at, BigInt(v), little);
   });
   return out;
+}
+
+/** Little-endian bytes of numbers (safetensors' byte order). */
+export function le(values: (number | bigint)[], kind: Exclude<ByteKind, 'u8' | 'i8'>): Uint8Array {
+  return dataViewBytes(values, kind);
 }
 
 export interface RefTensor {

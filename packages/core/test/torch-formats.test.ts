@@ -13,26 +13,26 @@ import {
   type PickleDict,
 } from '../src';
 import { crc32 } from '../src/torch/zip';
-import { ELEMENT_BYTES, op, pickle, slowCrc32, stateDictPickle, writeTorchLegacy, writeTorchZip, writeZip, type TensorSpec } from './torch-helpers';
+import { type ByteKind, dataViewBytes } from './safetensors-helpers';
+import { op, pickle, slowCrc32, stateDictPickle, writeTorchLegacy, writeTorchZip, writeZip, type TensorSpec } from './torch-helpers';
 
-/** Little-endian bytes of values in a dtype, written with DataView (independent of the reader). */
+/** The DataView setter that writes each torch storage dtype (half and bfloat16 as their raw 16 bits). */
+const BYTE_KIND: Record<string, ByteKind> = {
+  float64: 'f64',
+  float32: 'f32',
+  int64: 'i64',
+  int32: 'i32',
+  int16: 'i16',
+  float16: 'u16',
+  bfloat16: 'u16',
+  int8: 'i8',
+  uint8: 'u8',
+  bool: 'u8',
+};
+
+/** Bytes of values in a torch dtype, little-endian unless `bigEndian` (independent of the reader). */
 function storageBytes(dtype: string, values: (number | bigint)[], bigEndian = false): Uint8Array {
-  const size = ELEMENT_BYTES[dtype];
-  const out = new Uint8Array(values.length * size);
-  const dv = new DataView(out.buffer);
-  const le = !bigEndian;
-  values.forEach((v, i) => {
-    const at = i * size;
-    if (dtype === 'float64') dv.setFloat64(at, Number(v), le);
-    else if (dtype === 'float32') dv.setFloat32(at, Number(v), le);
-    else if (dtype === 'int64') dv.setBigInt64(at, BigInt(v), le);
-    else if (dtype === 'int32') dv.setInt32(at, Number(v), le);
-    else if (dtype === 'int16') dv.setInt16(at, Number(v), le);
-    else if (dtype === 'float16' || dtype === 'bfloat16') dv.setUint16(at, Number(v), le);
-    else if (dtype === 'int8') dv.setInt8(at, Number(v));
-    else dv.setUint8(at, Number(v));
-  });
-  return out;
+  return dataViewBytes(values, BYTE_KIND[dtype] ?? 'u8', bigEndian);
 }
 
 /** Storages and tensors covering every dtype, shared storages, offsets, a scalar and an empty tensor. */
