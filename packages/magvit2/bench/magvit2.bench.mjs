@@ -1,4 +1,4 @@
-// Open-MAGVIT2 tokenizer throughput: the released 256² image configuration (imagenet-256-L, 115 M
+// Open-MAGVIT2 tokenizer throughput: the released 256² image configuration (imagenet-256-l, 115 M
 // parameters, random weights) encode and decode, and the released video configuration
 // (ucf101-video-128-L) encoding a 17-frame 128² clip, with peak memory. The pure-JS cpu backend and
 // WebGPU on SwiftShader (a CPU emulation) are far too slow for real sizes: there the same networks run
@@ -71,11 +71,11 @@ export default async function ({ tf, info, time, peak, quick }) {
   const swiftshader = software && info.name === 'webgpu';
   const label = (what, shape) => `${what} ${shape}${reduced ? ` (REDUCED input${software ? `: ${info.name === 'cpu' ? 'pure-JS cpu' : 'SwiftShader'} is too slow for the real size` : ': --quick'})` : ''}`;
 
-  // Image: imagenet-256-L at 256² (16×16 tokens); reduced: the same network on 64² (cpu) or 32² (SwiftShader).
+  // Image: imagenet-256-l at 256² (16×16 tokens); reduced: the same network on 64² (cpu) or 32² (SwiftShader).
   {
     const size = swiftshader ? 32 : reduced ? 64 : 256;
     const batch = 1;
-    const tok = createMagvit2('imagenet-256-L', { seed: 0, imageSize: size });
+    const tok = createMagvit2('imagenet-256-l', { seed: 0, imageSize: size });
     const x = rng.uniform([batch, size, size, 3], 0, 1);
     const opts = { warmup: 1, minMs: 0, maxReps: reduced ? 1 : 3 };
     const enc = await time(() => tok.encode(x), opts);
@@ -106,10 +106,10 @@ export default async function ({ tf, info, time, peak, quick }) {
     tok.dispose();
   }
 
-  // Video: ucf101-video-128-L encoder, 17 frames of 128² -> 5×16×16 tokens; reduced: 5 frames of 32² (16²).
+  // Video: ucf101-video-128-l encoder, 17 frames of 128² -> 5×16×16 tokens; reduced: 5 frames of 32² (16²).
   {
     const [frames, size] = swiftshader ? [5, 16] : reduced ? [5, 32] : [17, 128];
-    const tok = createMagvit2('ucf101-video-128-L', { seed: 0, parts: ['encoder'], frames, imageSize: size });
+    const tok = createMagvit2('ucf101-video-128-l', { seed: 0, parts: ['encoder'], frames, imageSize: size });
     const x = rng.uniform([1, frames, size, size, 3], 0, 1);
     // A real-size clip takes minutes on a CPU, so it runs once: timed while tf.profile records the peak
     // memory (profiling waits for every kernel, so this time is an upper bound). Reduced: separate runs.

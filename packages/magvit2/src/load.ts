@@ -25,6 +25,11 @@ export interface CreateMagvit2Options extends Magvit2ConfigOverrides {
   parts?: readonly Magvit2Part[];
   /** Seed of the random initialisation. */
   seed?: number;
+  /**
+   * Open-MAGVIT2 keeps PyTorch's default initialisation (it re-draws nothing), so 'official' (default)
+   * and 'none' give the same weights; the switch exists so every model package takes the same options.
+   */
+  init?: 'official' | 'none';
 }
 
 /** Where files saved by earlier versions kept the config in the safetensors metadata. */
@@ -52,7 +57,7 @@ export async function loadMagvit2(source: ModelSource, options: LoadMagvit2Optio
 }
 
 /** A tokenizer with random weights (PyTorch's default init), from a preset name or an Open-MAGVIT2 config. */
-export function createMagvit2(config: Magvit2PresetName | Record<string, unknown>, options: CreateMagvit2Options = {}): Magvit2Tokenizer {
+export function createMagvit2(config: Magvit2PresetName | (string & {}) | Record<string, unknown>, options: CreateMagvit2Options = {}): Magvit2Tokenizer {
   const json = typeof config === 'string' ? magvit2Preset(config).config : config;
   const parsed = parseMagvit2Config(json, options);
   return new Magvit2Tokenizer(new Magvit2Model(parsed, { parts: options.parts, seed: options.seed }));

@@ -6,6 +6,12 @@
 import { UnknownPluginError } from '@vtok/core';
 
 export interface Magvit2Preset {
+  readonly name: string;
+  /**
+   * The hub id of the released weights, for `loadMagvit2(hub, { weights: preset.weights.file })` (the
+   * repositories hold a PyTorch checkpoint and no config.json: pass `config.json` from `config` with it).
+   */
+  readonly hub: string;
   /** The YAML file in SEED-Voken the values come from. */
   readonly configFile: string;
   /** Hugging Face repository and file of the released weights. */
@@ -15,6 +21,7 @@ export interface Magvit2Preset {
 }
 
 function preset(options: {
+  name: string;
   configFile: string;
   repo: string;
   file: string;
@@ -32,6 +39,8 @@ function preset(options: {
       : 'src.Open_MAGVIT2.models.lfqgan.VQModel';
   const split = { params: { config: { size: options.size, ...(options.video ? { sequence_length: 17 } : {}) } } };
   return {
+    name: options.name,
+    hub: `hf:${options.repo}`,
     configFile: options.configFile,
     weights: { repo: options.repo, file: options.file },
     config: {
@@ -72,7 +81,8 @@ function preset(options: {
 
 export const MAGVIT2_PRESETS = {
   /** ImageNet 128², 16×16 tokens, 2^18 codes (rFID 1.18). */
-  'imagenet-128-L': preset({
+  'imagenet-128-l': preset({
+    name: 'imagenet-128-l',
     configFile: 'configs/Open-MAGVIT2/gpu/imagenet_lfqgan_128_L.yaml',
     repo: 'TencentARC/Open-MAGVIT2-Tokenizer-128-resolution',
     file: 'imagenet_128_L.ckpt',
@@ -82,7 +92,8 @@ export const MAGVIT2_PRESETS = {
     lecam: 0.01,
   }),
   /** ImageNet 256², 16×16 tokens, 2^18 codes (rFID 1.17). */
-  'imagenet-256-L': preset({
+  'imagenet-256-l': preset({
+    name: 'imagenet-256-l',
     configFile: 'configs/Open-MAGVIT2/gpu/imagenet_lfqgan_256_L.yaml',
     repo: 'TencentARC/Open-MAGVIT2-Tokenizer-256-resolution',
     file: 'imagenet_256_L.ckpt',
@@ -93,6 +104,7 @@ export const MAGVIT2_PRESETS = {
   }),
   /** Web-data pretrain, 256², 2^18 codes. */
   'pretrain-256-262144': preset({
+    name: 'pretrain-256-262144',
     configFile: 'configs/Open-MAGVIT2/gpu/pretrain_lfqgan_256_262144.yaml',
     repo: 'TencentARC/Open-MAGVIT2-Tokenizer-262144-Pretrain',
     file: 'pretrain256_262144.ckpt',
@@ -104,6 +116,7 @@ export const MAGVIT2_PRESETS = {
   }),
   /** Web-data pretrain, 256², 2^14 codes (z = 14). */
   'pretrain-256-16384': preset({
+    name: 'pretrain-256-16384',
     configFile: 'configs/Open-MAGVIT2/gpu/pretrain_lfqgan_256_16384.yaml',
     repo: 'TencentARC/Open-MAGVIT2-Tokenizer-16384-Pretrain',
     file: 'pretrain256_16384.ckpt',
@@ -114,7 +127,8 @@ export const MAGVIT2_PRESETS = {
     lecam: 0.05,
   }),
   /** UCF-101 video, 17 frames of 128² -> 5×16×16 tokens, 2^18 codes (rFVD 16). */
-  'ucf101-video-128-L': preset({
+  'ucf101-video-128-l': preset({
+    name: 'ucf101-video-128-l',
     configFile: 'configs/Open-MAGVIT2/gpu/ucf101_lfqfan_128_L.yaml',
     repo: 'TencentARC/Open-MAGVIT2-Tokenizer-262144-Video',
     file: 'video_128_262144.ckpt',
@@ -128,8 +142,9 @@ export const MAGVIT2_PRESETS = {
 
 export type Magvit2PresetName = keyof typeof MAGVIT2_PRESETS;
 
-export function magvit2Preset(name: Magvit2PresetName): Magvit2Preset {
-  const found = (MAGVIT2_PRESETS as Record<string, Magvit2Preset>)[name];
+/** A preset by name (case-insensitive); unknown names throw an UnknownPluginError listing the known ones. */
+export function magvit2Preset(name: string): Magvit2Preset {
+  const found = (MAGVIT2_PRESETS as Record<string, Magvit2Preset>)[String(name).toLowerCase()];
   if (!found) throw new UnknownPluginError('Open-MAGVIT2 preset', String(name), Object.keys(MAGVIT2_PRESETS));
   // A deep copy, so callers can edit it freely.
   return { ...found, config: structuredClone(found.config) };

@@ -9,9 +9,7 @@
  * of any size decode, except a single latent position (see checkTokenGrid).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DTypeError, ShapeError, ValueError } from '@vtok/core';
-
-const fmt = (shape: readonly (number | string)[]) => `[${shape.join(', ')}]`;
+import { DTypeError, formatShape as fmt, ShapeError, ValueError } from '@vtok/core';
 
 /** What a tokenizer takes: the spatial factor, and for video the frame step. */
 export interface PixelSpec {

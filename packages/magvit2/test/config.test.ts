@@ -23,7 +23,7 @@ const countOf = (dict: Record<string, tf.Tensor>, prefix: string) =>
 
 describe('Open-MAGVIT2 config', () => {
   it('reads the released YAML layout (LightningCLI) and the taming layout alike', () => {
-    const lightning = magvit2Preset('imagenet-256-L').config as any;
+    const lightning = magvit2Preset('imagenet-256-l').config as any;
     const taming = { model: { target: 'src.Open_MAGVIT2.models.lfqgan.VQModel', params: lightning.model.init_args }, data: lightning.data };
     for (const json of [lightning, taming]) {
       const c = parseMagvit2Config(json);
@@ -39,7 +39,7 @@ describe('Open-MAGVIT2 config', () => {
   });
 
   it('tells video from the class path and takes the clip length from sequence_length', () => {
-    const c = parseMagvit2Config(magvit2Preset('ucf101-video-128-L').config);
+    const c = parseMagvit2Config(magvit2Preset('ucf101-video-128-l').config);
     expect(c.variant).toBe('video');
     expect(c.frames).toBe(17);
     expect(latentFrames(c, 17)).toBe(5);
@@ -49,13 +49,13 @@ describe('Open-MAGVIT2 config', () => {
   });
 
   it('round-trips through magvit2ConfigToJson, including vtok choices', () => {
-    const c = parseMagvit2Config(magvit2Preset('ucf101-video-128-L').config, { normalization: 'causal', frames: 9 });
+    const c = parseMagvit2Config(magvit2Preset('ucf101-video-128-l').config, { normalization: 'causal', frames: 9 });
     const back = parseMagvit2Config(JSON.parse(JSON.stringify(magvit2ConfigToJson(c))));
     expect(back).toEqual(c);
   });
 
   it('refuses inconsistent configs with a ConfigError that says why', () => {
-    const base = magvit2Preset('imagenet-128-L').config as any;
+    const base = magvit2Preset('imagenet-128-l').config as any;
     const edit = (f: (a: any) => void) => {
       const j = structuredClone(base);
       f(j.model.init_args);
@@ -66,7 +66,7 @@ describe('Open-MAGVIT2 config', () => {
     expect(() => parseMagvit2Config(edit((a) => (a.ddconfig.ch = 48)))).toThrow(/multiple of 32/);
     expect(() => parseMagvit2Config(edit((a) => delete a.ddconfig))).toThrow(ConfigError);
     expect(() => parseMagvit2Config(base, { imageSize: 100 })).toThrow(/divisible by the down-sampling factor 8/);
-    expect(() => parseMagvit2Config(magvit2Preset('ucf101-video-128-L').config, { frames: 16 })).toThrow(/1 \+ k·4 frames/);
+    expect(() => parseMagvit2Config(magvit2Preset('ucf101-video-128-l').config, { frames: 16 })).toThrow(/1 \+ k·4 frames/);
     expect(() => parseMagvit2Config('{not json')).toThrow(/not valid JSON/);
     expect(() => parseMagvit2Config({})).toThrow(/no "model" section/);
   });
@@ -75,8 +75,8 @@ describe('Open-MAGVIT2 config', () => {
 describe('presets at their real sizes', () => {
   // Reference §2.3 / §3.3 (an enumeration of upstream's module tree): parameters and key counts.
   const expected = {
-    'imagenet-128-L': { encoder: 48.42e6, decoder: 63.6e6, keys: 283, tokens: [16, 16] },
-    'imagenet-256-L': { encoder: 49.75e6, decoder: 65.38e6, keys: 339, tokens: [16, 16] },
+    'imagenet-128-l': { encoder: 48.42e6, decoder: 63.6e6, keys: 283, tokens: [16, 16] },
+    'imagenet-256-l': { encoder: 49.75e6, decoder: 65.38e6, keys: 339, tokens: [16, 16] },
   } as const;
   for (const [name, want] of Object.entries(expected)) {
     it(`${name}: ${want.keys} keys, encoder ${want.encoder / 1e6}M and decoder ${want.decoder / 1e6}M parameters, ${want.tokens.join('×')} tokens`, () => {
@@ -91,8 +91,8 @@ describe('presets at their real sizes', () => {
         expect(dict['encoder.conv_in.weight'].shape).toEqual([128, 3, 3, 3]);
         expect(dict['encoder.conv_out.weight'].shape).toEqual([18, 512, 1, 1]);
         expect(dict['decoder.conv_in.weight'].shape).toEqual([512, 18, 3, 3]);
-        expect(dict['decoder.adaptive.0.gamma.weight'].shape).toEqual(name === 'imagenet-256-L' ? [128, 18] : [256, 18]);
-        if (name === 'imagenet-256-L') {
+        expect(dict['decoder.adaptive.0.gamma.weight'].shape).toEqual(name === 'imagenet-256-l' ? [128, 18] : [256, 18]);
+        if (name === 'imagenet-256-l') {
           expect(dict['decoder.up.4.upsample.conv1.weight'].shape).toEqual([2048, 512, 3, 3]);
           expect(dict['encoder.down.4.block.0.nin_shortcut.weight'].shape).toEqual([512, 256, 1, 1]);
           expect(dict['encoder.down.2.block.0.nin_shortcut.weight'].shape).toEqual([256, 128, 1, 1]);
@@ -108,7 +108,7 @@ describe('presets at their real sizes', () => {
 
   it('the video preset\'s key rules (conv_1 suffix, strides, up-sampler widths), at a reduced width', () => {
     // The real video model is 370 M parameters; the rules are the same at ch = 32.
-    const json = magvit2Preset('ucf101-video-128-L').config as any;
+    const json = magvit2Preset('ucf101-video-128-l').config as any;
     json.model.init_args.ddconfig.ch = 32;
     json.model.init_args.ddconfig.num_res_blocks = 1;
     const tok = createMagvit2(json, { seed: 2 });
