@@ -1,0 +1,4 @@
+// @vtok/trainers: the building blocks of training. The training loop, checkpoints, losses, datasets and
+// recipes are not part of the package yet (see README.md).
+export { AdamW, OFFICIAL_ADAMW, officialNoWeightDecay, type AdamWOptions } from './adamw';
+export type { Gradients, NamedVariables } from './params';
