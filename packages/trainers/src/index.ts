@@ -1,4 +1,5 @@
 // @vtok/trainers: the building blocks of training. The training loop, checkpoints, losses, datasets and
 // recipes are not part of the package yet (see README.md).
 export { AdamW, OFFICIAL_ADAMW, officialNoWeightDecay, type AdamWOptions } from './adamw';
+export { constantLr, constantWithWarmup, cosineWithWarmup, OFFICIAL_SCHEDULES, type CosineScheduleOptions, type LRSchedule } from './schedules';
 export type { Gradients, NamedVariables } from './params';
