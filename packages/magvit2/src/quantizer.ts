@@ -1,20 +1,24 @@
 /**
- * Open-MAGVIT2's LFQ as @vtok/quantizers' LookupFreeQuantizer: LSB-first ids (channel d is bit d, as
- * the released checkpoints and the paper), ±1 codes, temperature 0.01, Open-MAGVIT2's entropy formula,
- * and its loss weights folded into `aux` = codebook_weight·(w_s·H_sample − w_b·H_codebook) +
- * commit_weight·commitment — the quantizer part of Open-MAGVIT2's training loss.
+ * Open-MAGVIT2's LFQ, built through @vtok/core's quantizer registry as `'lfq'` (@vtok/quantizers'
+ * LookupFreeQuantizer): LSB-first ids (channel d is bit d, as the released checkpoints and the paper), ±1
+ * codes, temperature 0.01, Open-MAGVIT2's entropy formula, and its loss weights folded into `aux` =
+ * codebook_weight·(w_s·H_sample − w_b·H_codebook) + commit_weight·commitment — the quantizer part of
+ * Open-MAGVIT2's training loss.
  *
  * For K = 2^18 the codebook entropy is the quantizers' sub-group estimate (two groups of 9 bits)
  * instead of the official [N, 2^18] softmax; up to 2^12 codes it is exact (see @vtok/quantizers).
  * Entropy annealing (`codebook_enlarge_ratio`, 0 in every release) depends on the training step and is
  * left to the trainer (see Magvit2Config.lfq).
  */
-import type { Quantizer } from '@vtok/core';
-import { LFQ_PRESETS, LookupFreeQuantizer, TokenFactorization } from '@vtok/quantizers';
+import { createQuantizer, type Quantizer } from '@vtok/core';
+// Importing the package registers 'lfq' (and 'vq', 'fsq') with core's registry.
+import { LFQ_PRESETS, type LfqConfig, TokenFactorization } from '@vtok/quantizers';
 import type { Magvit2Config } from './config';
 
-export function createMagvit2Quantizer(config: Magvit2Config): LookupFreeQuantizer & Quantizer {
-  return new LookupFreeQuantizer({
+/** The registry config of Open-MAGVIT2's LFQ for a tokenizer config: `{ type: 'lfq', ... }`. */
+export function magvit2QuantizerConfig(config: Magvit2Config): { type: 'lfq' } & LfqConfig {
+  return {
+    type: 'lfq',
     ...LFQ_PRESETS.openMagvit2,
     dim: config.embedDim,
     codebookSize: config.codebookSize,
@@ -23,7 +27,12 @@ export function createMagvit2Quantizer(config: Magvit2Config): LookupFreeQuantiz
     sampleMinimizationWeight: config.lfq.sampleMinimizationWeight,
     diversityGamma: config.lfq.batchMaximizationWeight,
     factorizedBits: config.lfq.factorizedBits,
-  });
+  };
+}
+
+/** The tokenizer's quantizer: `createQuantizer(magvit2QuantizerConfig(config))`. */
+export function createMagvit2Quantizer(config: Magvit2Config): Quantizer {
+  return createQuantizer(magvit2QuantizerConfig(config));
 }
 
 /**

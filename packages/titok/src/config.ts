@@ -4,7 +4,7 @@
  * the resolved one the model is built from (`TiTokConfig`). `parseOfficialConfig` turns the first into
  * the second; `officialConfigFor` goes back, for new models and `saveTiTok`.
  */
-import { ConfigError, resolveReference } from '@vtok/core';
+import { ConfigError, type QuantizerConfigs, resolveReference } from '@vtok/core';
 
 /** A ViT's size: the official presets `small`/`base`/`large`, or explicit numbers. */
 export interface VitSize {
@@ -25,6 +25,15 @@ export interface PixelDecoderConfig {
 
 export type QuantizeMode = 'vq' | 'vae';
 
+/**
+ * A quantizer registered with @vtok/core's registry, by its registry config: `{ type, ...its options }`,
+ * as `createQuantizer` takes it, with `dim` optional (it defaults to the model's `tokenSize`, and must
+ * equal it when given). Any plugin whose config type is declared on `QuantizerConfigs` type-checks here.
+ */
+export type TiTokQuantizerConfig = {
+  [K in keyof QuantizerConfigs & string]: { type: K } & Omit<QuantizerConfigs[K], 'dim'> & { dim?: number };
+}[keyof QuantizerConfigs & string];
+
 /** Everything needed to build a TiTok, resolved: no references, no missing keys. */
 export interface TiTokConfig {
   /** Input images are imageSize × imageSize (`dataset.preprocessing.crop_size`). */
@@ -37,10 +46,22 @@ export interface TiTokConfig {
   /** Channels of one latent token (the VAE encoder emits twice as many: mean and log-variance). */
   tokenSize: number;
   quantizeMode: QuantizeMode;
-  /** VQ only. */
+  /** VQ only: the built-in VectorQuantizer's codebook size (official `codebook_size`). */
   codebookSize: number;
+  /** VQ only: the built-in VectorQuantizer's `use_l2_norm`. */
   useL2Norm: boolean;
+  /** VQ only: the built-in VectorQuantizer's `commitment_cost`. */
   commitmentCost: number;
+  /**
+   * VQ only: a registered quantizer plugin in place of the built-in VQ, e.g.
+   * `{ type: 'residual-vq', stageCodebookSize: 64, numStages: 2 }` (`dim` defaults to tokenSize). TiTok builds it
+   * with `createQuantizer`; the token vocabulary is its `codebookSize`, and a plugin that is a Module keeps its
+   * parameters in TiTok's state dict under `quantize.*`. When set, codebookSize, useL2Norm and commitmentCost
+   * are not used (0 when the config gives none). Left out: the official VQ,
+   * `{ type: 'vq', codebookSize, useL2Norm, commitmentCost }`, with its official key `quantize.embedding.weight`.
+   * Written to config.json as `model.vq_model.quantizer`, so saved models load back with it.
+   */
+  quantizer?: TiTokQuantizerConfig;
   /** The legacy encoder reshape and the proxy-code head (the released two-stage S/B/L models). */
   isLegacy: boolean;
   /** Decode through the MaskGIT-VQGAN codebook and pixel decoder (legacy models after stage 2). */
@@ -141,10 +162,30 @@ export function parseOfficialConfig(official: OfficialConfig): TiTokConfig {
   const tokenSize = integer(`${vq}.token_size`);
   const isLegacy = boolean(`${vq}.is_legacy`, true);
   const finetuneDecoder = boolean(`${vq}.finetune_decoder`, true);
-  // The VAE path never reads the VQ keys (the official VAE configs leave them out).
-  const codebookSize = quantizeMode === 'vq' ? integer(`${vq}.codebook_size`) : 0;
-  const useL2Norm = quantizeMode === 'vq' ? boolean(`${vq}.use_l2_norm`) : false;
-  const commitmentCost = quantizeMode === 'vq' ? number(`${vq}.commitment_cost`) : 0;
+  // A quantizer plugin (our extension key): its registry config, kept as it is.
+  const quantizerValue = get(`${vq}.quantizer`);
+  let quantizer: TiTokQuantizerConfig | undefined;
+  if (quantizerValue !== undefined && quantizerValue !== null) {
+    if (!isObject(quantizerValue) || typeof quantizerValue.type !== 'string' || !quantizerValue.type) {
+      problems.push(`${vq}.quantizer must be a registered quantizer's config { type: "<registered name>", ... }, got ${JSON.stringify(quantizerValue)?.slice(0, 80)}`);
+    } else if (quantizeMode !== 'vq') {
+      problems.push(`${vq}.quantizer is set with quantize_mode "${quantizeMode}"; a quantizer replaces the VQ of quantize_mode "vq"`);
+    } else quantizer = structuredClone(quantizerValue) as TiTokQuantizerConfig;
+  }
+  // The VAE path never reads the VQ keys (the official VAE configs leave them out); with a quantizer plugin
+  // they are optional (kept when given, for the record).
+  let codebookSize = 0;
+  let useL2Norm = false;
+  let commitmentCost = 0;
+  if (quantizeMode === 'vq' && !quantizer) {
+    codebookSize = integer(`${vq}.codebook_size`);
+    useL2Norm = boolean(`${vq}.use_l2_norm`);
+    commitmentCost = number(`${vq}.commitment_cost`);
+  } else if (quantizer && get(`${vq}.codebook_size`) !== undefined) {
+    codebookSize = integer(`${vq}.codebook_size`);
+    useL2Norm = boolean(`${vq}.use_l2_norm`, false);
+    commitmentCost = get(`${vq}.commitment_cost`) === undefined ? 0.25 : number(`${vq}.commitment_cost`);
+  }
 
   if (finetuneDecoder && quantizeMode !== 'vq') {
     problems.push(`${vq}.finetune_decoder is true with quantize_mode "vae"; the official code supports it with "vq" only`);
@@ -191,6 +232,10 @@ export function parseOfficialConfig(official: OfficialConfig): TiTokConfig {
       if (Number.isInteger(p) && imageSize % p !== 0) problems.push(`${vq}.${name} (${p}) must divide crop_size (${imageSize})`);
     }
   }
+  const quantizerDim = (quantizer as { dim?: unknown } | undefined)?.dim;
+  if (quantizerDim !== undefined && quantizerDim !== tokenSize) {
+    problems.push(`${vq}.quantizer.dim (${JSON.stringify(quantizerDim)}) must equal token_size (${tokenSize}), or be left out`);
+  }
   if (problems.length) throw new ConfigError(`TiTok config is not usable:\n  ${problems.join('\n  ')}`);
   return {
     imageSize,
@@ -204,6 +249,7 @@ export function parseOfficialConfig(official: OfficialConfig): TiTokConfig {
     codebookSize,
     useL2Norm,
     commitmentCost,
+    ...(quantizer ? { quantizer } : {}),
     isLegacy,
     finetuneDecoder,
     pixelDecoder,
@@ -234,7 +280,16 @@ const sameDecoder = (a: PixelDecoderConfig, b: PixelDecoderConfig): boolean =>
  */
 export function officialConfigFor(config: TiTokConfig): OfficialConfig {
   const vq: Record<string, Json> = {};
-  if (config.quantizeMode === 'vq') {
+  if (config.quantizeMode === 'vq' && config.quantizer) {
+    // The plugin's registry config; the built-in VQ's keys only when the config has them.
+    vq.quantizer = structuredClone(config.quantizer) as Json;
+    if (config.codebookSize > 0) {
+      vq.codebook_size = config.codebookSize;
+      vq.use_l2_norm = config.useL2Norm;
+      vq.commitment_cost = config.commitmentCost;
+    }
+    vq.token_size = config.tokenSize;
+  } else if (config.quantizeMode === 'vq') {
     vq.codebook_size = config.codebookSize;
     vq.token_size = config.tokenSize;
     vq.use_l2_norm = config.useL2Norm;

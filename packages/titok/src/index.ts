@@ -9,6 +9,7 @@ export {
   type VitSize,
   type PixelDecoderConfig,
   type QuantizeMode,
+  type TiTokQuantizerConfig,
   type OfficialConfig,
 } from './config';
 export { TITOK_PRESETS, titokPreset, type TiTokPreset, type TiTokPresetName } from './presets';

@@ -7,14 +7,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   ConfigError,
   Conv2d,
+  createQuantizer,
   Linear,
   Module,
   normalInit,
+  type Quantizer,
+  type QuantizerConfig,
   SeededRandom,
   type TokenSpace,
   type Tokenizer,
+  UnknownPluginError,
 } from '@vtok/core';
-import { VectorQuantizer } from '@vtok/quantizers';
+// Registers the built-in quantizers ('vq', 'lfq', 'fsq') with core's registry.
+import '@vtok/quantizers';
 import { officialConfigFor, type OfficialConfig, type TiTokConfig } from './config';
 import { PixelCodebook } from './pixel-codebook';
 import { PixelDecoder } from './pixel-decoder';
@@ -71,7 +76,11 @@ export class TiTok extends Module implements Tokenizer {
   readonly latentTokens: tf.Variable;
   readonly encoder: TiTokEncoder;
   readonly decoder: TiTokDecoder;
-  readonly quantizer?: VectorQuantizer;
+  /**
+   * The quantizer (VQ models), built through @vtok/core's registry: the official VQ by default, or the
+   * plugin `config.quantizer` names. When it is a Module its state dict is TiTok's `quantize.*`.
+   */
+  readonly quantizer?: Quantizer;
   readonly pixelCodebook?: PixelCodebook;
   readonly pixelDecoder?: PixelDecoder;
   readonly tokens: TokenSpace;
@@ -82,6 +91,8 @@ export class TiTok extends Module implements Tokenizer {
   readonly officialConfig: OfficialConfig;
   private readonly maxBatch: number;
   private readonly maxPixelBatch: number;
+  /** A quantizer that is not a Module (no state-dict entries): disposed with the model. */
+  private plainQuantizer?: Quantizer;
 
   constructor(
     readonly config: TiTokConfig,
@@ -121,18 +132,18 @@ export class TiTok extends Module implements Tokenizer {
     );
     if (options.initialize ?? true) applyOfficialInit([this.encoder, this.decoder], rng);
     if (c.quantizeMode === 'vq') {
-      this.quantizer = this.addModule(
-        'quantize',
-        new VectorQuantizer({
-          dim: c.tokenSize,
-          codebookSize: c.codebookSize,
-          useL2Norm: c.useL2Norm,
-          commitmentCost: c.commitmentCost,
-          // Inference does not need usage counts; they cost a histogram per call.
-          trackUsage: false,
-          seed: rng.nextUint32(),
-        }),
-      );
+      let quantizer: Quantizer;
+      try {
+        quantizer = buildQuantizer(c, rng.nextUint32());
+      } catch (error) {
+        // An unknown or unfit quantizer: free what was built so far.
+        this.dispose();
+        throw error;
+      }
+      // A Module's parameters (the VQ's codebook `embedding.weight`, a plugin's own) join the state dict.
+      if (isModule(quantizer)) this.addModule('quantize', quantizer);
+      else this.plainQuantizer = quantizer;
+      this.quantizer = quantizer;
     }
     if (c.finetuneDecoder) {
       const pd = c.pixelDecoder;
@@ -140,7 +151,7 @@ export class TiTok extends Module implements Tokenizer {
       this.pixelCodebook = this.addModule('pixel_quantize', new PixelCodebook(c.pixelCodebookSize, pd.zChannels, rng));
       this.pixelDecoder = this.addModule('pixel_decoder', new PixelDecoder(pd, rng));
     }
-    this.tokens = { vocabSize: c.quantizeMode === 'vq' ? c.codebookSize : 0, shape: [c.numLatentTokens] };
+    this.tokens = { vocabSize: this.quantizer ? this.quantizer.codebookSize : 0, shape: [c.numLatentTokens] };
     this.inputShape = [c.imageSize, c.imageSize, 3];
     const headSize = this.decoder.grid * (this.pixelDecoder ? this.pixelDecoder.scale : c.decoderPatchSize);
     this.outputShape = [headSize, headSize, 3];
@@ -216,7 +227,7 @@ export class TiTok extends Module implements Tokenizer {
   /** int32 tokens [B, L] → their code vectors [B, L, tokenSize] (l2-normalised when the codebook is). */
   async lookup(tokens: tf.Tensor): Promise<tf.Tensor> {
     const vq = this.requireVq('lookup');
-    const ids = await checkTokens(tokens, this.config.numLatentTokens, this.config.codebookSize, 'TiTok.decode');
+    const ids = await checkTokens(tokens, this.config.numLatentTokens, this.tokens.vocabSize, 'TiTok.decode');
     const codes = ids.shape[0] === 0 ? tf.zeros([0, this.config.numLatentTokens, this.config.tokenSize]) : vq.lookup(ids);
     if (ids !== tokens) ids.dispose();
     return codes;
@@ -269,10 +280,56 @@ export class TiTok extends Module implements Tokenizer {
     });
   }
 
-  private requireVq(method: string): VectorQuantizer {
+  override dispose(): void {
+    super.dispose();
+    this.plainQuantizer?.dispose();
+  }
+
+  private requireVq(method: string): Quantizer {
     if (!this.quantizer) throw new ConfigError(`TiTok.${method}: this is a VAE model (continuous tokens); use encodeLatents / decodeLatents`);
     return this.quantizer;
   }
+}
+
+/**
+ * The quantizer of a VQ model through @vtok/core's registry: `config.quantizer` (a plugin, `dim` defaulting to
+ * tokenSize) or the official VQ. Its `dim` must be tokenSize.
+ */
+function buildQuantizer(c: TiTokConfig, seed: number): Quantizer {
+  const spec: QuantizerConfig = c.quantizer
+    ? ({ dim: c.tokenSize, ...c.quantizer } as QuantizerConfig)
+    : {
+        type: 'vq',
+        dim: c.tokenSize,
+        codebookSize: c.codebookSize,
+        useL2Norm: c.useL2Norm,
+        commitmentCost: c.commitmentCost,
+        // Inference does not need usage counts; they cost a histogram per call.
+        trackUsage: false,
+        seed,
+      };
+  let quantizer: Quantizer;
+  try {
+    quantizer = createQuantizer(spec);
+  } catch (error) {
+    if (error instanceof UnknownPluginError) {
+      throw new ConfigError(`TiTok: ${error.message}. Import the package that registers "${error.requested}" before creating or loading this model.`);
+    }
+    throw error;
+  }
+  if (quantizer.dim !== c.tokenSize || !Number.isInteger(quantizer.codebookSize) || quantizer.codebookSize < 1) {
+    const got = `dim ${quantizer.dim}, codebookSize ${quantizer.codebookSize}`;
+    quantizer.dispose();
+    throw new ConfigError(`TiTok: the quantizer "${spec.type}" must have dim = tokenSize (${c.tokenSize}) and a codebookSize >= 1; it has ${got}`);
+  }
+  return quantizer;
+}
+
+/** A quantizer that is a vtok Module (also one from another copy of @vtok/core), so it can join the state dict. */
+function isModule(q: Quantizer): q is Quantizer & Module {
+  if (q instanceof Module) return true;
+  const m = q as unknown as Partial<Record<'namedParameters' | 'namedBuffers' | 'namedModules' | 'stateDict', unknown>>;
+  return typeof m.namedParameters === 'function' && typeof m.namedBuffers === 'function' && typeof m.namedModules === 'function' && typeof m.stateDict === 'function';
 }
 
 /** Splits the batch axis into chunks of at most `size`, runs `run` on each, concatenates (synchronously). */

@@ -127,6 +127,67 @@ describe('official config parsing', () => {
     expect(l32.model.vq_model.vit_enc_model_size).toBe('large');
     expect(l32.model.vq_model.pixel_decoder).toBeUndefined();
     expect(l32.model.vq_model.pixel_quantize).toBeUndefined();
+    expect(l32.model.vq_model.quantizer).toBeUndefined();
+  });
+
+  it('reads a quantizer plugin (model.vq_model.quantizer) as it is; the built-in VQ keys become optional', () => {
+    const tree = structuredClone(HUB_L32) as any;
+    const vq = tree.model.vq_model;
+    delete vq.codebook_size;
+    delete vq.use_l2_norm;
+    delete vq.commitment_cost;
+    vq.quantizer = { type: 'fsq', levels: [8, 8, 8, 5, 5, 5, 3, 3, 3, 3, 3, 3] };
+    const c = parseOfficialConfig(tree);
+    expect(c.quantizer).toEqual({ type: 'fsq', levels: [8, 8, 8, 5, 5, 5, 3, 3, 3, 3, 3, 3] });
+    expect([c.codebookSize, c.useL2Norm]).toEqual([0, false]);
+    // Written back with the plugin and without VQ keys it never had; parses to the same config.
+    const written = officialConfigFor(c) as any;
+    expect(written.model.vq_model.quantizer).toEqual(vq.quantizer);
+    expect(written.model.vq_model.codebook_size).toBeUndefined();
+    expect(parseOfficialConfig(written)).toEqual(c);
+    // With the VQ keys kept, they round-trip too.
+    const withKeys = parseOfficialConfig({ ...HUB_L32, model: { ...(HUB_L32 as any).model, vq_model: { ...(HUB_L32 as any).model.vq_model, quantizer: { type: 'vq', codebookSize: 16, ema: true } } } });
+    expect(withKeys.codebookSize).toBe(4096);
+    expect(parseOfficialConfig(officialConfigFor(withKeys))).toEqual(withKeys);
+  });
+
+  it('refuses a quantizer that is not a registry config, has another dim, or sits in a VAE', () => {
+    const tree = (quantizer: unknown, extra: Record<string, unknown> = {}) =>
+      ({ ...HUB_L32, model: { ...(HUB_L32 as any).model, vq_model: { ...(HUB_L32 as any).model.vq_model, quantizer, ...extra } } }) as any;
+    expect(() => parseOfficialConfig(tree('vq'))).toThrow(/quantizer must be a registered quantizer's config \{ type/);
+    expect(() => parseOfficialConfig(tree({ levels: [3] }))).toThrow(/quantizer must be a registered quantizer's config/);
+    expect(() => parseOfficialConfig(tree({ type: 'fsq', levels: [3], dim: 5 }))).toThrow(/quantizer\.dim \(5\) must equal token_size \(12\)/);
+    expect(() => parseOfficialConfig(tree({ type: 'fsq', levels: [3] }, { quantize_mode: 'vae' }))).toThrow(/quantizer is set with quantize_mode "vae"/);
+  });
+
+  it("builds the plugin through the registry: FSQ in place of the VQ, vocabulary from the quantizer", () => {
+    const tiny = parseOfficialConfig({
+      model: {
+        vq_model: {
+          token_size: 4,
+          quantizer: { type: 'fsq', levels: [5, 5, 4, 3] },
+          vit_enc_model_size: { width: 32, num_layers: 1, num_heads: 2 },
+          vit_dec_model_size: { width: 32, num_layers: 1, num_heads: 2 },
+          vit_enc_patch_size: 8,
+          vit_dec_patch_size: 8,
+          num_latent_tokens: 4,
+          finetune_decoder: false,
+          is_legacy: false,
+        },
+      },
+      dataset: { preprocessing: { crop_size: 16 } },
+    });
+    const model = createTiTok(tiny, { seed: 0 });
+    try {
+      expect(model.quantizer?.type).toBe('fsq');
+      expect(model.tokens.vocabSize).toBe(300);
+      // FSQ has no parameters: nothing under quantize.*.
+      expect(Object.keys(model.stateDict()).some((k) => k.startsWith('quantize.'))).toBe(false);
+    } finally {
+      model.dispose();
+    }
+    expect(() => createTiTok({ ...tiny, quantizer: { type: 'fsq', levels: [5, 5] } })).toThrow(/levels\.length|dim/);
+    expect(() => createTiTok({ ...tiny, quantizer: { type: 'nope' } as any })).toThrow(/unknown quantizer "nope"; registered quantizers: .*"fsq".*"lfq".*"vq"/);
   });
 });
 
