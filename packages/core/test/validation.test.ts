@@ -122,6 +122,23 @@ describe('option and config checks', () => {
     expect(() => new ResidualAttentionBlock(10, 4)).toThrow(ConfigError);
   });
 
+  it('attention layouts, block namings, norm positions and dropouts are checked before anything is built', () => {
+    const before = tf.memory().numTensors;
+    expect(() => new MultiheadAttention(8, 2, { layout: 'fused' as never })).toThrow(/layout must be 'in-proj', 'packed' or 'separate'/);
+    expect(() => new MultiheadAttention(8, 2, { dropout: 1 })).toThrow(ConfigError);
+    expect(() => new ResidualAttentionBlock(8, 2, { naming: 'gpt' as never })).toThrow(/unknown naming 'gpt'/);
+    expect(() => new ResidualAttentionBlock(8, 2, { norm: 'sandwich' as never })).toThrow(/norm must be 'pre' or 'post'/);
+    expect(() => new ResidualAttentionBlock(8, 2, { dropout: -0.1 })).toThrow(ConfigError);
+    expect(() => new ResidualAttentionBlock(8, 2, { mlpHidden: 2.5 })).toThrow(ConfigError);
+    expect(tf.memory().numTensors).toBe(before);
+    const q = keep(f(1, 2, 3, 4));
+    expect(() => scaledDotProductAttention(q, q, q, { dropout: 1.5 })).toThrow(ValueError);
+  });
+
+  it('causal groupNorm needs a frame axis', () => {
+    expect(() => groupNorm(keep(f(2, 5, 4)), 2, undefined, undefined, 1e-5, { causal: true })).toThrow(/rank >= 4 \[B,T,...spatial,C\] \(causal\)/);
+  });
+
   it('a failed call leaves no tensor behind', () => {
     const before = tf.memory().numTensors;
     const lin = new Linear(4, 2);
