@@ -9,11 +9,11 @@
  * (default) size, the one the released weights were trained at and the one a generator is paired on.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, type SpecificationVersion, type TokenSpace, type Tokenizer } from '@vtok/core';
+import { assertDtype, assertFinite, assertIdsInRange, ShapeError, type SpecificationVersion, type TokenSpace, type Tokenizer } from '@vtok/core';
 import { decodedFrames, frameStep, latentFrames, spatialFactor } from './config';
 import type { NormMode } from './layers/norm';
 import type { Magvit2Model } from './model';
-import { checkDtype, checkFinite, checkIds, checkTokenGrid, type PixelSpec, tokenGridFor } from './validate';
+import { checkTokenGrid, type PixelSpec, tokenGridFor } from './validate';
 
 export class Magvit2Tokenizer implements Tokenizer {
   readonly specificationVersion: SpecificationVersion = 'v1';
@@ -73,9 +73,9 @@ export class Magvit2Tokenizer implements Tokenizer {
 
   private async checkImages(images: tf.Tensor, op: string): Promise<void> {
     const what = this.isVideo ? 'clips [B, T, H, W, 3]' : 'images [B, H, W, 3]';
-    checkDtype(images, 'float32', op, what);
+    assertDtype(images, 'float32', op, what);
     tokenGridFor(images.shape, this.pixels, op);
-    await checkFinite(images, op, what);
+    await assertFinite(images, op, what);
   }
 
   /** The continuous latent before quantisation, [B, (t,) h, w, z]. */
@@ -115,9 +115,9 @@ export class Magvit2Tokenizer implements Tokenizer {
   async codes(tokens: tf.Tensor): Promise<tf.Tensor> {
     const op = 'Magvit2Tokenizer.decode';
     const what = this.isVideo ? 'tokens [B, t, h, w]' : 'tokens [B, h, w]';
-    checkDtype(tokens, 'int32', op, what);
+    assertDtype(tokens, 'int32', op, what);
     checkTokenGrid(tokens, this.isVideo, this.isVideo && this.normalization === 'causal', op);
-    await checkIds(tokens, this.tokens.vocabSize, op);
+    await assertIdsInRange(tokens, this.tokens.vocabSize, op, 'token ids');
     return this.model.codes(tokens);
   }
 

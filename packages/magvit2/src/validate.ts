@@ -9,7 +9,7 @@
  * of any size decode, except a single latent position (see checkTokenGrid).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DTypeError, formatShape as fmt, ShapeError, ValueError } from '@vtok/core';
+import { formatShape as fmt, ShapeError, ValueError } from '@vtok/core';
 
 /** What a tokenizer takes: the spatial factor, and for video the frame step. */
 export interface PixelSpec {
@@ -98,30 +98,5 @@ export function checkTokenGrid(ids: tf.Tensor, video: boolean, perFrame: boolean
       `${op}: ${what} = ${fmt(ids.shape)} has ${positions} latent position${perFrame ? ' per frame' : ''}; the decoder's adaptive GroupNorm ` +
         `takes the unbiased variance over the positions and needs at least 2 (the official code gives NaN)`,
     );
-  }
-}
-
-export function checkDtype(x: tf.Tensor, dtype: 'float32' | 'int32', op: string, what: string): void {
-  if (x.dtype !== dtype) throw new DTypeError(`${op}: ${what} must be ${dtype}, got ${x.dtype} (shape ${fmt(x.shape)})`);
-}
-
-/** Every value finite; one read-back. */
-export async function checkFinite(x: tf.Tensor, op: string, what: string): Promise<void> {
-  const ok = tf.tidy(() => tf.all(tf.isFinite(tf.reshape(x, [-1]))));
-  const [value] = await ok.data();
-  ok.dispose();
-  if (!value) throw new ValueError(`${op}: ${what} contains NaN or Infinity`);
-}
-
-/** Every id in [0, vocab); one read-back of min and max. */
-export async function checkIds(ids: tf.Tensor, vocab: number, op: string): Promise<void> {
-  const range = tf.tidy(() => {
-    const flat = tf.reshape(ids, [-1]);
-    return tf.stack([tf.min(flat), tf.max(flat)]);
-  });
-  const [lo, hi] = await range.data();
-  range.dispose();
-  if (lo < 0 || hi >= vocab) {
-    throw new ValueError(`${op}: token ids must be in [0, ${vocab}), got values from ${lo} to ${hi} (shape ${fmt(ids.shape)})`);
   }
 }
