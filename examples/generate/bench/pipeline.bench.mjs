@@ -17,7 +17,7 @@ export default async function ({ tf, info, time, peak, quick }) {
   }
   const batch = quick ? 1 : 8;
   const steps = quick ? 2 : 8;
-  const tokenizer = createTiTok('TiTok-L-32', { seed: 0, initialize: false });
+  const tokenizer = createTiTok('titok-l-32', { seed: 0, init: 'none' });
   const generator = createMaskGIT(MASKGIT_PRESETS['titok-l-32'].config, { seed: 0 });
   const pipeline = composePipeline({ tokenizer, generator });
   const classes = Array.from({ length: batch }, (_, i) => (i * 97) % 1000);

@@ -11,9 +11,9 @@ import { createTiTok, titokFlops } from '@vtok/titok';
 
 /** Images per second of the official code (issue 4), batch 8. */
 const PYTORCH = {
-  'TiTok-S-128': { encode: 5.6, decode: 0.52 },
-  'TiTok-B-64': { encode: 2.1, decode: 0.57 },
-  'TiTok-L-32': { encode: 0.75, decode: 0.3 },
+  'titok-s-128': { encode: 5.6, decode: 0.52 },
+  'titok-b-64': { encode: 2.1, decode: 0.57 },
+  'titok-l-32': { encode: 0.75, decode: 0.3 },
 };
 
 /** Not a released model: small enough for the pure-JS and software-GPU backends. */
@@ -57,14 +57,14 @@ function kernelTimes(kernels) {
 export default async function ({ tf, info, time, quick }) {
   const softwareGpu = info.name === 'webgpu' && /swiftshader|software|cpu/i.test(info.device);
   const real = (info.name === 'wasm' || info.name === 'cuda' || info.name === 'webgpu') && !softwareGpu;
-  const specs = real ? ['TiTok-S-128', 'TiTok-B-64', 'TiTok-L-32'] : ['reduced'];
+  const specs = real ? ['titok-s-128', 'titok-b-64', 'titok-l-32'] : ['reduced'];
   const batches = quick ? [1] : [1, 8];
   const rows = [];
   const rng = new SeededRandom(0);
 
   for (const spec of specs) {
     const label = spec === 'reduced' ? `reduced model (64px, ViT 128×2, NOT a real size; ${info.name} is too slow for real sizes)` : spec;
-    const model = createTiTok(spec === 'reduced' ? REDUCED : spec, { seed: 0, initialize: false });
+    const model = createTiTok(spec === 'reduced' ? REDUCED : spec, { seed: 0, init: 'none' });
     const flops = titokFlops(model.config);
     const size = model.config.imageSize;
     for (const batch of batches) {

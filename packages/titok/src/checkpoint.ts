@@ -7,7 +7,7 @@ import { ConfigError, loadModel, type ModelSource, type OpenModelOptions, saveMo
 import { parseOfficialConfig, type OfficialConfig } from './config';
 import { TiTok, type TiTokOptions } from './titok';
 
-export interface LoadTiTokOptions extends OpenModelOptions, Omit<TiTokOptions, 'officialConfig' | 'seed' | 'initialize'> {}
+export interface LoadTiTokOptions extends OpenModelOptions, Omit<TiTokOptions, 'officialConfig' | 'seed' | 'init'> {}
 
 /**
  * Loads a TiTok checkpoint laid out as the official Hugging Face repos (`config.json` +
@@ -24,7 +24,7 @@ export async function loadTiTok(source: ModelSource, options: LoadTiTokOptions =
         throw new ConfigError(`${opened.files.name} has no config.json (expected the official layout: config.json + model.safetensors)`);
       }
       const official = opened.config as OfficialConfig;
-      return new TiTok(parseOfficialConfig(official), { maxBatch: options.maxBatch, maxPixelBatch: options.maxPixelBatch, officialConfig: official, seed: 0, initialize: false });
+      return new TiTok(parseOfficialConfig(official), { maxBatch: options.maxBatch, maxPixelBatch: options.maxPixelBatch, officialConfig: official, seed: 0, init: 'none' });
     },
   });
 }

@@ -6,10 +6,10 @@ import { TiTok, type TiTokOptions } from './titok';
 const isResolved = (c: TiTokConfig | OfficialConfig): c is TiTokConfig => typeof (c as TiTokConfig).imageSize === 'number';
 
 /**
- * `createTiTok('TiTok-L-32', { seed: 0 })`: the architecture at its real size with random weights
+ * `createTiTok('titok-l-32', { seed: 0 })`: the architecture at its real size with random weights
  * (initialised as the official code does), e.g. for benchmarks or training from scratch.
  */
-export function createTiTok(spec: TiTokPresetName | TiTokConfig | OfficialConfig, options: Omit<TiTokOptions, 'officialConfig'> = {}): TiTok {
+export function createTiTok(spec: TiTokPresetName | (string & {}) | TiTokConfig | OfficialConfig, options: Omit<TiTokOptions, 'officialConfig'> = {}): TiTok {
   if (typeof spec === 'string') {
     const official = titokPreset(spec).config;
     return new TiTok(parseOfficialConfig(official), { ...options, officialConfig: official });

@@ -6,20 +6,20 @@ import { UnknownPluginError } from '@vtok/core';
 import type { OfficialConfig } from './config';
 
 export type TiTokPresetName =
-  | 'TiTok-S-128'
-  | 'TiTok-B-64'
-  | 'TiTok-L-32'
-  | 'TiTok-BL-64-VQ'
-  | 'TiTok-BL-128-VQ'
-  | 'TiTok-SL-256-VQ'
-  | 'TiTok-LL-32-VAE'
-  | 'TiTok-BL-64-VAE'
-  | 'TiTok-BL-128-VAE';
+  | 'titok-s-128'
+  | 'titok-b-64'
+  | 'titok-l-32'
+  | 'titok-bl-64-vq'
+  | 'titok-bl-128-vq'
+  | 'titok-sl-256-vq'
+  | 'titok-ll-32-vae'
+  | 'titok-bl-64-vae'
+  | 'titok-bl-128-vae';
 
 export interface TiTokPreset {
   name: TiTokPresetName;
-  /** Hugging Face repo with `config.json` + `model.safetensors`. */
-  huggingFace: string;
+  /** The hub id of the released weights (`config.json` + `model.safetensors`), for `loadTiTok`. */
+  hub: string;
   /** The official config tree (only the keys the tokenizer reads). */
   config: OfficialConfig;
 }
@@ -63,15 +63,15 @@ const singleStageVae = (enc: string, tokens: number) => ({
 const tree = (vq: Record<string, unknown>): OfficialConfig => ({ model: { vq_model: vq }, dataset: { preprocessing: { crop_size: 256 } } });
 
 const list: TiTokPreset[] = [
-  { name: 'TiTok-S-128', huggingFace: 'yucornetto/tokenizer_titok_s128_imagenet', config: tree(twoStage('small', 128)) },
-  { name: 'TiTok-B-64', huggingFace: 'yucornetto/tokenizer_titok_b64_imagenet', config: tree(twoStage('base', 64)) },
-  { name: 'TiTok-L-32', huggingFace: 'yucornetto/tokenizer_titok_l32_imagenet', config: tree(twoStage('large', 32)) },
-  { name: 'TiTok-BL-64-VQ', huggingFace: 'yucornetto/tokenizer_titok_bl64_vq8k_imagenet', config: tree(singleStageVq('base', 64)) },
-  { name: 'TiTok-BL-128-VQ', huggingFace: 'yucornetto/tokenizer_titok_bl128_vq8k_imagenet', config: tree(singleStageVq('base', 128)) },
-  { name: 'TiTok-SL-256-VQ', huggingFace: 'yucornetto/tokenizer_titok_sl256_vq8k_imagenet', config: tree(singleStageVq('small', 256)) },
-  { name: 'TiTok-LL-32-VAE', huggingFace: 'yucornetto/tokenizer_titok_ll32_vae_c16_imagenet', config: tree(singleStageVae('large', 32)) },
-  { name: 'TiTok-BL-64-VAE', huggingFace: 'yucornetto/tokenizer_titok_bl64_vae_c16_imagenet', config: tree(singleStageVae('base', 64)) },
-  { name: 'TiTok-BL-128-VAE', huggingFace: 'yucornetto/tokenizer_titok_bl128_vae_c16_imagenet', config: tree(singleStageVae('base', 128)) },
+  { name: 'titok-s-128', hub: 'hf:yucornetto/tokenizer_titok_s128_imagenet', config: tree(twoStage('small', 128)) },
+  { name: 'titok-b-64', hub: 'hf:yucornetto/tokenizer_titok_b64_imagenet', config: tree(twoStage('base', 64)) },
+  { name: 'titok-l-32', hub: 'hf:yucornetto/tokenizer_titok_l32_imagenet', config: tree(twoStage('large', 32)) },
+  { name: 'titok-bl-64-vq', hub: 'hf:yucornetto/tokenizer_titok_bl64_vq8k_imagenet', config: tree(singleStageVq('base', 64)) },
+  { name: 'titok-bl-128-vq', hub: 'hf:yucornetto/tokenizer_titok_bl128_vq8k_imagenet', config: tree(singleStageVq('base', 128)) },
+  { name: 'titok-sl-256-vq', hub: 'hf:yucornetto/tokenizer_titok_sl256_vq8k_imagenet', config: tree(singleStageVq('small', 256)) },
+  { name: 'titok-ll-32-vae', hub: 'hf:yucornetto/tokenizer_titok_ll32_vae_c16_imagenet', config: tree(singleStageVae('large', 32)) },
+  { name: 'titok-bl-64-vae', hub: 'hf:yucornetto/tokenizer_titok_bl64_vae_c16_imagenet', config: tree(singleStageVae('base', 64)) },
+  { name: 'titok-bl-128-vae', hub: 'hf:yucornetto/tokenizer_titok_bl128_vae_c16_imagenet', config: tree(singleStageVae('base', 128)) },
 ];
 
 export const TITOK_PRESETS: Readonly<Record<TiTokPresetName, TiTokPreset>> = Object.fromEntries(list.map((p) => [p.name, p])) as Record<
@@ -79,7 +79,7 @@ export const TITOK_PRESETS: Readonly<Record<TiTokPresetName, TiTokPreset>> = Obj
   TiTokPreset
 >;
 
-/** A preset by name (case-insensitive); unknown names throw an error listing the known ones. */
+/** A preset by name (case-insensitive: 'TiTok-L-32' finds 'titok-l-32'); unknown names throw an error listing the known ones. */
 export function titokPreset(name: string): TiTokPreset {
   const found = list.find((p) => p.name.toLowerCase() === name.toLowerCase());
   if (!found) throw new UnknownPluginError('TiTok preset', name, list.map((p) => p.name));

@@ -30,10 +30,11 @@ export interface TiTokOptions {
   /** Seed of the random initial weights (a model that loads a checkpoint overwrites them). */
   seed?: number;
   /**
-   * Re-draw the ViT weights as the official code initialises them (N(0, 0.02) Linear and Conv weights,
-   * zero biases). Default true; loaders turn it off, since the checkpoint replaces every value anyway.
+   * 'official' (default): re-draw the ViT weights as the official code initialises them (N(0, 0.02)
+   * Linear and Conv weights, zero biases). 'none': keep the layers' own PyTorch-default init (cheaper;
+   * loaders use it, since the checkpoint replaces every value anyway).
    */
-  initialize?: boolean;
+  init?: 'official' | 'none';
   /** The official config tree this model came from; `saveTiTok` writes it back unchanged. */
   officialConfig?: OfficialConfig;
   /** Images run through the ViTs together at most (larger batches are split). Default 8. */
@@ -130,7 +131,7 @@ export class TiTok extends Module implements Tokenizer {
         rng,
       }),
     );
-    if (options.initialize ?? true) applyOfficialInit([this.encoder, this.decoder], rng);
+    if ((options.init ?? 'official') === 'official') applyOfficialInit([this.encoder, this.decoder], rng);
     if (c.quantizeMode === 'vq') {
       let quantizer: Quantizer;
       try {

@@ -83,7 +83,7 @@ describe('official config parsing', () => {
   });
 
   it('refuses what the official code refuses or cannot run', () => {
-    const vae = structuredClone(TITOK_PRESETS['TiTok-LL-32-VAE'].config) as any;
+    const vae = structuredClone(TITOK_PRESETS['titok-ll-32-vae'].config) as any;
     vae.model.vq_model.finetune_decoder = true;
     expect(() => parseOfficialConfig(vae)).toThrow(/finetune_decoder is true with quantize_mode "vae"/);
     const tree = structuredClone(HUB_L32) as any;
@@ -194,11 +194,11 @@ describe('official config parsing', () => {
 describe('presets', () => {
   // Totals from instantiating the official classes (reference §1.2).
   const official: Partial<Record<TiTokPresetName, number>> = {
-    'TiTok-S-128': 83_674_639,
-    'TiTok-B-64': 204_814_095,
-    'TiTok-L-32': 641_054_735,
-    'TiTok-BL-64-VQ': 390_016_148,
-    'TiTok-BL-64-VAE': 389_418_100,
+    'titok-s-128': 83_674_639,
+    'titok-b-64': 204_814_095,
+    'titok-l-32': 641_054_735,
+    'titok-bl-64-vq': 390_016_148,
+    'titok-bl-64-vae': 389_418_100,
   };
 
   it('have the official parameter totals', () => {
@@ -208,16 +208,17 @@ describe('presets', () => {
   });
 
   it('list the official Hugging Face repos and sizes', () => {
-    expect(titokPreset('titok-l-32').huggingFace).toBe('yucornetto/tokenizer_titok_l32_imagenet');
-    const bl = parseOfficialConfig(titokPreset('TiTok-BL-64-VQ').config);
+    expect(titokPreset('titok-l-32').hub).toBe('hf:yucornetto/tokenizer_titok_l32_imagenet');
+    expect(titokPreset('TiTok-L-32').name).toBe('titok-l-32');
+    const bl = parseOfficialConfig(titokPreset('titok-bl-64-vq').config);
     expect([bl.encoder.width, bl.decoder.width, bl.codebookSize, bl.tokenSize, bl.useL2Norm, bl.isLegacy, bl.finetuneDecoder]).toEqual([768, 1024, 8192, 64, false, false, false]);
-    const vae = parseOfficialConfig(titokPreset('TiTok-LL-32-VAE').config);
+    const vae = parseOfficialConfig(titokPreset('titok-ll-32-vae').config);
     expect([vae.quantizeMode, vae.tokenSize, vae.numLatentTokens, vae.pixelDecoder]).toEqual(['vae', 16, 32, undefined]);
-    expect(() => titokPreset('TiTok-XL-16')).toThrow(UnknownPluginError);
+    expect(() => titokPreset('titok-xl-16')).toThrow(UnknownPluginError);
   });
 
   it('TiTok-S-128 builds at its real size with the official keys and count', () => {
-    const model = createTiTok('TiTok-S-128', { seed: 0, initialize: false });
+    const model = createTiTok('titok-s-128', { seed: 0, init: 'none' });
     try {
       expect(model.parameterCount()).toBe(83_674_639);
       const keys = Object.keys(model.stateDict());

@@ -27,7 +27,7 @@ describe('FLOP counts', () => {
 
   it('matches the PyTorch figures of the issue: images/s × GFLOP per image = 110-137 GFLOP/s', () => {
     // Batch 8, 2 threads: encode / decode images per second as the issue reports them.
-    const pytorch = { 'TiTok-S-128': [5.6, 0.52], 'TiTok-B-64': [2.1, 0.57], 'TiTok-L-32': [0.75, 0.3] } as const;
+    const pytorch = { 'titok-s-128': [5.6, 0.52], 'titok-b-64': [2.1, 0.57], 'titok-l-32': [0.75, 0.3] } as const;
     for (const [name, [enc, dec]] of Object.entries(pytorch)) {
       const f = titokFlops(parseOfficialConfig(titokPreset(name).config));
       for (const rate of [(enc * f.encode) / 1e9, (dec * f.decode) / 1e9]) {
@@ -38,7 +38,7 @@ describe('FLOP counts', () => {
   });
 
   it('TiTok-L-32 at its real size: encoder, quantizer, decoder parts add up', () => {
-    const c = parseOfficialConfig(titokPreset('TiTok-L-32').config);
+    const c = parseOfficialConfig(titokPreset('titok-l-32').config);
     const f = titokFlops(c);
     const n = 1 + 256 + 32;
     const encode = 2 * 256 * 3 * 1024 * 256 + 24 * transformerBlockFlops(n, 1024) + 2 * 32 * 1024 * 12 + 2 * 32 * 12 * 4096;
@@ -49,13 +49,13 @@ describe('FLOP counts', () => {
     expect(f.decode).toBe(f.decodeParts.transformer + head + f.decodeParts.pixelDecoder);
     // The MaskGIT-VQGAN decoder is half of L-32's decode and 89% of S-128's (whose ViT is small).
     expect(f.decodeParts.pixelDecoder / f.decode).toBeCloseTo(0.502, 3);
-    const s = titokFlops(parseOfficialConfig(titokPreset('TiTok-S-128').config));
+    const s = titokFlops(parseOfficialConfig(titokPreset('titok-s-128').config));
     expect(s.decodeParts.pixelDecoder / s.decode).toBeCloseTo(0.891, 3);
     expect(f.decodeParts.pixelDecoder).toBe(pixelDecoderFlops(c.pixelDecoder!, 16));
   });
 
   it('a single-stage model has the pixel head instead', () => {
-    const c = parseOfficialConfig(titokPreset('TiTok-BL-64-VQ').config);
+    const c = parseOfficialConfig(titokPreset('titok-bl-64-vq').config);
     const f = titokFlops(c);
     expect(f.decodeParts.pixelDecoder).toBe(0);
     expect(f.decodeParts.head).toBe(2 * 256 * 1024 * 768 + 2 * 256 * 256 * 3 * 3 * 9);
