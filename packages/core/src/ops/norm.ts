@@ -66,8 +66,9 @@ export interface GroupNormOpOptions {
  * and its C/G channels. `gamma` and `beta` are per channel, shape [C]. Biased variance.
  *
  * The statistics come from the kernel GROUP_MOMENTS (a backend package may register a fast one: see
- * there), else from a composite of reductions; either way each sample (and frame) is computed on its
- * own, so its result does not depend on what else is in the batch. The output is y = x·scale + shift
+ * there), else from a composite (products with rows of ones, summed in stages: see groupMeans); either
+ * way each sample (and frame) is computed on its own, so its result does not depend on what else is in
+ * the batch. The output is y = x·scale + shift
  * with per-(sample, channel) scale = γ/√(σ² + ε) and shift = β − μ·scale, as PyTorch's own kernel
  * computes it: for one sample a single depthwise 1×1 convolution with bias, otherwise a multiply and an
  * add broadcast at rank 3 (tfjs-wasm runs broadcasts over inner axes element by element, and
