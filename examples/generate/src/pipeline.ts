@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { composePipeline, ConfigError, type ModelSource, type Pipeline, type Tokenizer } from '@vtok/core';
 import { loadMagvit2 } from '@vtok/magvit2';
-import { loadMaskGIT, type MaskGITGenerator, type MaskGITSource } from '@vtok/maskgit';
+import { loadMaskGIT, type MaskGITGenerator } from '@vtok/maskgit';
 import { loadTiTok } from '@vtok/titok';
 
 export const TOKENIZER_KINDS = ['titok', 'magvit2'] as const;
@@ -15,7 +15,7 @@ export interface PipelineSources {
   /** 'titok': a TiTok hub folder (config.json + model.safetensors); 'magvit2': an Open-MAGVIT2 folder. */
   tokenizer: { kind: TokenizerKind; source: ModelSource };
   /** A MaskGIT generator folder (config.json + model.safetensors, or the official .bin). */
-  generator: MaskGITSource;
+  generator: ModelSource;
 }
 
 export interface GenerationPipeline extends Pipeline {

@@ -1,5 +1,5 @@
 // config.json's OmegaConf references, resolved in one place for every package.
-import { ConfigError, resolveConfigReferences, resolveReference } from '@vtok/core';
+import { ConfigError, resolveConfigReferences, resolveReference } from '../src';
 import { describe, expect, it } from 'vitest';
 
 describe('resolveConfigReferences / resolveReference', () => {

@@ -23,7 +23,7 @@ import {
   saveModel,
   SeededRandom,
   torchStateDictEntries,
-} from '@vtok/core';
+} from '../src';
 import { type LocalHub, startLocalHub } from '@vtok/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

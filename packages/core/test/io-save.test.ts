@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { openModel, SaveError, saveFolder, saveModel } from '@vtok/core';
+import { openModel, SaveError, saveFolder, saveModel } from '../src';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -82,7 +82,6 @@ describe('a process killed while it saves', () => {
       format: 'esm',
       target: 'node20',
       external: ['@tensorflow/*'],
-      alias: { '@vtok/core': resolve(here, '..', 'src', 'index.ts') },
       logLevel: 'silent',
     });
   });

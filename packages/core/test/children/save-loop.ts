@@ -2,7 +2,7 @@
 // it is killed. Generation g is a config { generation: g } and tensors filled with g, so a reader can
 // tell a whole generation from a mix. Prints "saved g" after each save returns.
 import '@tensorflow/tfjs-backend-cpu';
-import { saveModel } from '@vtok/core';
+import { saveModel } from '../../src';
 
 const [folder, elementsText, startText] = process.argv.slice(2);
 const elements = Number(elementsText);
