@@ -1,5 +1,6 @@
 import { ConfigError, resolveReference, UnknownPluginError } from '@vtok/core';
 import { TITOK_L32_HUB_CONFIG } from '@vtok/test-utils';
+import { tinyOfficialConfig } from './helpers';
 import { describe, expect, it } from 'vitest';
 import {
   MASKGIT_VQGAN_DECODER,
@@ -161,22 +162,7 @@ describe('official config parsing', () => {
   });
 
   it("builds the plugin through the registry: FSQ in place of the VQ, vocabulary from the quantizer", () => {
-    const tiny = parseOfficialConfig({
-      model: {
-        vq_model: {
-          token_size: 4,
-          quantizer: { type: 'fsq', levels: [5, 5, 4, 3] },
-          vit_enc_model_size: { width: 32, num_layers: 1, num_heads: 2 },
-          vit_dec_model_size: { width: 32, num_layers: 1, num_heads: 2 },
-          vit_enc_patch_size: 8,
-          vit_dec_patch_size: 8,
-          num_latent_tokens: 4,
-          finetune_decoder: false,
-          is_legacy: false,
-        },
-      },
-      dataset: { preprocessing: { crop_size: 16 } },
-    });
+    const tiny = parseOfficialConfig(tinyOfficialConfig({ token_size: 4, quantizer: { type: 'fsq', levels: [5, 5, 4, 3] } }));
     const model = createTiTok(tiny, { seed: 0 });
     try {
       expect(model.quantizer?.type).toBe('fsq');

@@ -54,20 +54,27 @@ export function tokensLast(raw: GoldenTensor): tf.Tensor {
   return tf.tidy(() => tf.transpose(tf.reshape(tensorOf(raw), [b, c, l]), [0, 2, 1]));
 }
 
-/** A tiny TiTok VAE (quantize_mode 'vae': no quantizer, no pixel decoder) in the official config layout. */
-export const TINY_VAE_CONFIG = {
-  model: {
-    vq_model: {
-      quantize_mode: 'vae',
-      token_size: 4,
-      vit_enc_model_size: { width: 32, num_layers: 1, num_heads: 2 },
-      vit_dec_model_size: { width: 32, num_layers: 1, num_heads: 2 },
-      vit_enc_patch_size: 8,
-      vit_dec_patch_size: 8,
-      num_latent_tokens: 4,
-      finetune_decoder: false,
-      is_legacy: false,
+/**
+ * A tiny single-stage TiTok in the official config layout (16² images, ViTs of width 32 and one layer,
+ * 4 latent tokens, patch 8); `vq` adds or overrides `model.vq_model` keys.
+ */
+export function tinyOfficialConfig(vq: Record<string, unknown>): Record<string, unknown> & { model: { vq_model: Record<string, unknown> } } {
+  return {
+    model: {
+      vq_model: {
+        vit_enc_model_size: { width: 32, num_layers: 1, num_heads: 2 },
+        vit_dec_model_size: { width: 32, num_layers: 1, num_heads: 2 },
+        vit_enc_patch_size: 8,
+        vit_dec_patch_size: 8,
+        num_latent_tokens: 4,
+        finetune_decoder: false,
+        is_legacy: false,
+        ...vq,
+      },
     },
-  },
-  dataset: { preprocessing: { crop_size: 16 } },
-};
+    dataset: { preprocessing: { crop_size: 16 } },
+  };
+}
+
+/** A tiny TiTok VAE (quantize_mode 'vae': no quantizer, no pixel decoder) in the official config layout. */
+export const TINY_VAE_CONFIG = tinyOfficialConfig({ quantize_mode: 'vae', token_size: 4 });

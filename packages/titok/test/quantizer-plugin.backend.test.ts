@@ -19,6 +19,7 @@ import {
 import { VectorQuantizer, assertCodeIndices, assertQuantizerInput } from '@vtok/quantizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTiTok, loadTiTok, parseOfficialConfig, saveTiTok, type TiTok, type TiTokConfig } from '../src';
+import { tinyOfficialConfig } from './helpers';
 
 interface ProductVQConfig {
   dim: number;
@@ -99,24 +100,7 @@ const PLUGIN = 'test-product-vq';
 
 /** A small single-stage TiTok (pixel head) whose quantizer is the plugin: 16² images, 4 tokens of 8 channels. */
 const config: TiTokConfig = {
-  ...parseOfficialConfig({
-    model: {
-      vq_model: {
-        codebook_size: 64,
-        token_size: 8,
-        use_l2_norm: false,
-        commitment_cost: 0.25,
-        vit_enc_model_size: { width: 32, num_layers: 1, num_heads: 2 },
-        vit_dec_model_size: { width: 32, num_layers: 1, num_heads: 2 },
-        vit_enc_patch_size: 8,
-        vit_dec_patch_size: 8,
-        num_latent_tokens: 4,
-        finetune_decoder: false,
-        is_legacy: false,
-      },
-    },
-    dataset: { preprocessing: { crop_size: 16 } },
-  }),
+  ...parseOfficialConfig(tinyOfficialConfig({ codebook_size: 64, token_size: 8, use_l2_norm: false, commitment_cost: 0.25 })),
   // What a user writes: the plugin's registry config; dim defaults to token_size.
   quantizer: { type: PLUGIN, parts: 2, partCodebookSize: 16, seed: 5 },
 };
