@@ -82,6 +82,8 @@ export async function openLocalFile(path: string): Promise<OpenedFile | undefine
   };
 }
 
+const CHUNK_BYTES = 1 << 24;
+
 /** Reads the first `n` bytes of a file, then hands back a file that reads from the start again. */
 export async function peek(file: OpenedFile, n: number): Promise<{ head: Uint8Array; file: OpenedFile }> {
   const head = await file.read(n);
@@ -100,22 +102,22 @@ export async function peek(file: OpenedFile, n: number): Promise<{ head: Uint8Ar
     pending = undefined;
     return out;
   };
+  // The whole file again, head included, into one buffer of the file's size when it is known (one
+  // copy plus one chunk in memory: PyTorch checkpoints are read whole, and they can be gigabytes).
   const bytes = async (): Promise<Uint8Array> => {
-    const parts: Uint8Array[] = [];
+    let buffer = new Uint8Array(file.size ?? 1 << 20);
     let total = 0;
     for (;;) {
-      const chunk = await read(1 << 24);
-      if (chunk.byteLength === 0) break;
-      parts.push(chunk);
+      const chunk = await read(CHUNK_BYTES);
+      if (chunk.byteLength === 0) return total === buffer.byteLength ? buffer : buffer.slice(0, total);
+      if (total + chunk.byteLength > buffer.byteLength) {
+        const grown = new Uint8Array(Math.max(2 * buffer.byteLength, total + chunk.byteLength));
+        grown.set(buffer.subarray(0, total));
+        buffer = grown;
+      }
+      buffer.set(chunk, total);
       total += chunk.byteLength;
     }
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const p of parts) {
-      out.set(p, offset);
-      offset += p.byteLength;
-    }
-    return out;
   };
   return { head, file: { where: file.where, size: file.size, read, bytes, close: () => file.close() } };
 }
