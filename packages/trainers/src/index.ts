@@ -17,3 +17,4 @@ export {
   type SSIMOptions,
 } from './metrics';
 export type { Gradients, NamedVariables } from './params';
+export * from './losses';

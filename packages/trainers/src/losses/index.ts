@@ -1,0 +1,6 @@
+// The training losses: pixel reconstruction, the quantizer's auxiliary terms, GAN objectives with LeCam and
+// the discriminators, and the perceptual-loss slot with LPIPS.
+export { l1Loss, l2Loss } from './reconstruction';
+export { OFFICIAL_QUANTIZER_LOSS, quantizerLoss, type QuantizerLossWeights } from './quantizer';
+export { OFFICIAL_GAN, ganActive, hingeDiscriminatorLoss, hingeGeneratorLoss, nonSaturatingGeneratorLoss, type GanRecipe } from './adversarial';
+export { LeCam, type LeCamForm, type LeCamOptions, type LeCamState } from './lecam';
