@@ -18,3 +18,4 @@ export {
 } from './metrics';
 export type { Gradients, NamedVariables } from './params';
 export * from './losses';
+export * from './data';
