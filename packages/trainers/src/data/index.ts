@@ -15,3 +15,9 @@ export {
   type ResizeOptions,
 } from './transforms';
 export type { ResampleFilter } from './resample';
+export { MissingPackageError } from './optional';
+export { memoryImages, type MemoryImages, type MemoryImagesOptions } from './memory';
+export { imageFolder, type FolderFit, type ImageFolder, type ImageFolderOptions, type SharpKernel } from './folder';
+export { browserImages, type BrowserImage, type BrowserImagesOptions } from './browser';
+export { mnistDigits, type MnistOptions, type MnistPackage } from './mnist';
+
