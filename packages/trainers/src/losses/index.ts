@@ -4,3 +4,7 @@ export { l1Loss, l2Loss } from './reconstruction';
 export { OFFICIAL_QUANTIZER_LOSS, quantizerLoss, type QuantizerLossWeights } from './quantizer';
 export { OFFICIAL_GAN, ganActive, hingeDiscriminatorLoss, hingeGeneratorLoss, nonSaturatingGeneratorLoss, type GanRecipe } from './adversarial';
 export { LeCam, type LeCamForm, type LeCamOptions, type LeCamState } from './lecam';
+export { adaptiveMaxPool2d } from './adaptive-pool';
+export { BLUR_KERNELS, BlurBlock, type BlurKernelSize } from './blur';
+export { NLayerDiscriminator, type NLayerDiscriminatorConfig } from './nlayer-discriminator';
+export { PatchGANDiscriminator, patchGanKeyOf, type PatchGANDiscriminatorConfig } from './patchgan-discriminator';
