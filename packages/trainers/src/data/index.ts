@@ -20,4 +20,12 @@ export { memoryImages, type MemoryImages, type MemoryImagesOptions } from './mem
 export { imageFolder, type FolderFit, type ImageFolder, type ImageFolderOptions, type SharpKernel } from './folder';
 export { browserImages, type BrowserImage, type BrowserImagesOptions } from './browser';
 export { mnistDigits, type MnistOptions, type MnistPackage } from './mnist';
-
+export {
+  loadTokenDataset,
+  TOKEN_DATASET_FORMAT,
+  writeTokenDataset,
+  type TokenDataset,
+  type TokenDatasetContent,
+  type TokenDatasetMetadata,
+} from './token-dataset';
+export { tokenizeDataset, type TokenizeDatasetOptions } from './tokenize';
