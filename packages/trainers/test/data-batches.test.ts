@@ -20,7 +20,7 @@ async function take(dataset: Dataset<ImageExample>, options: BatchOptions<ImageE
   if (count === 0) return out;
   for await (const b of batches(dataset, options)) {
     out.push({ indices: b.indices, position: b.position, pixels: Array.from(await b.images.data()), labels: b.labels ? Array.from(await b.labels.data()) : undefined });
-    tf.dispose([b.images, b.labels].filter((t): t is tf.Tensor => t !== undefined));
+    tf.dispose(b.labels ? [b.images, b.labels] : [b.images]);
     if (out.length === count) break;
   }
   return out;
