@@ -19,7 +19,9 @@ export type VtokErrorCode =
   | 'CONFIG'
   | 'FILE_NOT_FOUND'
   | 'DOWNLOAD'
-  | 'SAVE';
+  | 'SAVE'
+  | 'CHECKPOINT'
+  | 'TRAINING';
 
 export class VtokError extends Error {
   readonly code: VtokErrorCode;
@@ -199,5 +201,23 @@ export class SaveError extends VtokError {
   constructor(target: string, reason: string, options?: { cause?: unknown }) {
     super('SAVE', `saving to ${target} failed: ${reason}`, options);
     this.target = target;
+  }
+}
+
+/** A training checkpoint is incomplete, corrupt, or does not fit the run that tries to resume from it. */
+export class CheckpointError extends VtokError {
+  readonly path: string;
+  constructor(path: string, reason: string, options?: { cause?: unknown }) {
+    super('CHECKPOINT', `the checkpoint ${path} cannot be used: ${reason}`, options);
+    this.path = path;
+  }
+}
+
+/** A training run cannot go on (a loss that is NaN or infinite, a phase without gradients). */
+export class TrainingError extends VtokError {
+  readonly step: number;
+  constructor(step: number, reason: string) {
+    super('TRAINING', `training stopped at step ${step}: ${reason}`);
+    this.step = step;
   }
 }

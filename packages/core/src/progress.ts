@@ -31,6 +31,17 @@ export type LoadProgressEvent =
   | { type: 'load'; status: 'done'; name: string; file: string }
   | { type: 'load'; status: 'ready'; name: string; model: string };
 
-export type ProgressEvent = StepProgressEvent | LoadProgressEvent;
+/**
+ * Training (`@vtok/trainers`): `start` (with the step it starts from: 0, or the resumed checkpoint's),
+ * `step` after each optimiser step with its scalar logs (loss, learning rate, …), `checkpoint` once a
+ * checkpoint is on disk, `done` at the end (also after an abort, with `aborted`).
+ */
+export type TrainProgressEvent =
+  | { type: 'train'; status: 'start'; step: number; of: number; resumedFrom?: string }
+  | { type: 'train'; status: 'step'; step: number; of: number; logs: Record<string, number>; elapsedMs: number }
+  | { type: 'train'; status: 'checkpoint'; step: number; of: number; path: string }
+  | { type: 'train'; status: 'done'; step: number; of: number; aborted: boolean; elapsedMs: number };
+
+export type ProgressEvent = StepProgressEvent | LoadProgressEvent | TrainProgressEvent;
 
 export type ProgressCallback<E extends ProgressEvent = ProgressEvent> = (event: E) => void;

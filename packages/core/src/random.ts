@@ -31,6 +31,25 @@ export class SeededRandom {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
+  /**
+   * The generator's whole state (four 32-bit words), so a run can be checkpointed and continued: a
+   * generator rebuilt with `SeededRandom.fromState(r.state())` draws exactly what `r` would draw next.
+   */
+  state(): [number, number, number, number] {
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
+  }
+
+  /** A generator continuing from a `state()`; four unsigned 32-bit integers, not all zero. */
+  static fromState(state: readonly number[]): SeededRandom {
+    const ok = Array.isArray(state) && state.length === 4 && state.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32);
+    if (!ok || state.every((w) => w === 0)) {
+      throw new TypeError(`a SeededRandom state must be four unsigned 32-bit integers, not all zero; got ${JSON.stringify(state)}`);
+    }
+    const r = new SeededRandom(0);
+    [r.s0, r.s1, r.s2, r.s3] = state as [number, number, number, number];
+    return r;
+  }
+
   /** A uniformly distributed 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;

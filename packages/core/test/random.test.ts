@@ -9,6 +9,17 @@ describe('SeededRandom', () => {
     expect(new SeededRandom(43).uniformArray(8)).not.toEqual(a);
   });
 
+  it('continues exactly from its state(), and refuses a state that is not four non-zero 32-bit words', () => {
+    const a = new SeededRandom(42);
+    for (let i = 0; i < 5; i++) a.next();
+    const b = SeededRandom.fromState(a.state());
+    expect(Array.from({ length: 20 }, () => b.nextUint32())).toEqual(Array.from({ length: 20 }, () => a.nextUint32()));
+    expect(JSON.parse(JSON.stringify(a.state()))).toEqual(a.state());
+    expect(() => SeededRandom.fromState([0, 0, 0, 0])).toThrow(/four unsigned 32-bit integers, not all zero; got \[0,0,0,0\]/);
+    expect(() => SeededRandom.fromState([1, 2, 3])).toThrow(TypeError);
+    expect(() => SeededRandom.fromState([1, 2, 3, 2 ** 32])).toThrow(TypeError);
+  });
+
   it('has the moments of its distributions', () => {
     const r = new SeededRandom(7);
     const n = 50_000;

@@ -7,7 +7,7 @@
  */
 import { AbortError, DownloadError, FileNotFoundError, SafetensorsError } from '../errors';
 import { parseSafetensorsHeaderText } from '../safetensors/header';
-import { isNode, nodeModule } from './env';
+import { sha256Hasher } from './hash';
 
 export type FetchLike = (input: string, init?: { signal?: AbortSignal }) => Promise<Response>;
 
@@ -48,27 +48,6 @@ function announcedSha256(headers: Headers): string | undefined {
     if (m) return m[1].toLowerCase();
   }
   return undefined;
-}
-
-interface Hasher {
-  update(chunk: Uint8Array): void;
-  digest(): Promise<string>;
-}
-
-async function sha256Hasher(): Promise<Hasher> {
-  if (isNode()) {
-    const crypto = await nodeModule<typeof import('node:crypto')>('node:crypto');
-    const h = crypto.createHash('sha256');
-    return { update: (c) => h.update(c), digest: async () => h.digest('hex') };
-  }
-  const parts: Uint8Array[] = [];
-  return {
-    update: (c) => parts.push(c.slice()),
-    digest: async () => {
-      const digest = await crypto.subtle.digest('SHA-256', await new Blob(parts as BlobPart[]).arrayBuffer());
-      return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-    },
-  };
 }
 
 /**

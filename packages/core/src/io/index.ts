@@ -1,4 +1,4 @@
-export { isNode, envVar } from './env';
+export { isNode, envVar, nodeModule } from './env';
 export { type OpenedFile, fileFromBytes, openLocalFile } from './file';
 export { DEFAULT_HUB_ENDPOINT, type HubId, parseHubId, isHubId, hubEndpoint, hubPrefix } from './hub';
 export { type FileCache, type CacheWriter, defaultCacheDir, defaultCache, folderCache, browserCache, cacheKeyPath } from './cache';
@@ -21,3 +21,4 @@ export {
   type ModelToSave,
   saveModel,
 } from './model';
+export { type Hasher, sha256Hasher, sha256Hex } from './hash';
