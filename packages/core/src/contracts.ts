@@ -51,6 +51,26 @@ export interface Tokenizer {
   dispose(): void;
 }
 
+/** One differentiable pass of a tokenizer (what a training loss needs). */
+export interface TokenizerForward {
+  /** Reconstructed images (or clips), the input's layout, not clamped; absent for proxy-code models (TiTok stage 1). */
+  reconstruction?: tf.Tensor;
+  /** Proxy-code logits `[B, h, w, codes]` over a 2D teacher's codebook (TiTok stage 1). */
+  logits?: tf.Tensor;
+  /** int32 token ids `[B, ...tokens.shape]`. */
+  indices: tf.Tensor;
+  /** The quantizer's losses in training (scalars, named as its QuantizeResult names them). */
+  losses: Record<string, tf.Scalar>;
+}
+
+/**
+ * A tokenizer that can be trained: `forward` runs encoder, quantizer and decoder synchronously (so a
+ * gradient tape can record it), without the public calls' value checks.
+ */
+export interface TrainableTokenizer extends Tokenizer {
+  forward(images: tf.Tensor, options?: { training?: boolean }): TokenizerForward;
+}
+
 export type GuidanceDecay = 'constant' | 'linear' | 'power-cosine';
 
 export interface SampleOptions {
