@@ -2,7 +2,7 @@
  * The image transforms of the official recipes (1d-tokenizer, MaskGIT): `Resize(shorter side)` then
  * `RandomCrop` + `RandomHorizontalFlip` for training, `CenterCrop` for evaluation. Deterministic ones are
  * plain functions (use them with `mapDataset`); random ones are `Augment`s for `batches`, drawing from the
- * example's seeded stream. Every transform returns a new example and leaves its input as it was.
+ * example's seeded stream. No transform changes its input: what it alters is a new example.
  */
 import type { SeededRandom } from '@vtok/core';
 import { ShapeError, ValueError, assertPositiveInt, formatShape } from '@vtok/core';
