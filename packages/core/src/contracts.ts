@@ -98,6 +98,24 @@ export interface Generator {
   dispose(): void;
 }
 
+export interface GeneratorTrainingOptions {
+  /** Where every draw (masking, class dropout) comes from; a trainer's checkpointed SeededRandom. */
+  random: { next(): number };
+  /** Probability of replacing a sample's class by the null class (guidance); default the model's own. */
+  classDropout?: number;
+  /** Run the model's training-time dropout; default true. */
+  training?: boolean;
+}
+
+/**
+ * A generator that can be trained on tokens: `trainingLoss` applies the model's own objective (MaskGIT:
+ * mask a scheduled share of the tokens, drop classes, cross-entropy on the logits) synchronously, so a
+ * gradient tape records it. `logs` are extra scalars to report (e.g. the accuracy on masked tokens).
+ */
+export interface TrainableGenerator extends Generator {
+  trainingLoss(tokens: tf.Tensor, classes: tf.Tensor, options: GeneratorTrainingOptions): { loss: tf.Scalar; logs?: Record<string, tf.Scalar> };
+}
+
 export type BackendAvailability =
   | {
       ok: true;

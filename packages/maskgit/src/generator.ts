@@ -5,7 +5,7 @@
  * (e.g. MAGVIT-v2's 16×16) is the same class with `tokenShape: [16, 16]`, flattened row-major inside.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, type Generator, Module, SeededRandom, ShapeError, type TokenSpace, ValueError, assertBatchShape, assertDtype, formatShape } from '@vtok/core';
+import { ConfigError, type GeneratorTrainingOptions, Module, SeededRandom, ShapeError, type TokenSpace, type TrainableGenerator, ValueError, assertBatchShape, assertDtype, formatShape } from '@vtok/core';
 import {
   type MaskGITConfig,
   type MaskGITConfigInput,
@@ -16,6 +16,7 @@ import {
 } from './config';
 import type { JsonObject } from './official-config';
 import { type MaskGITSampleOptions, checkClassLabels, resolveSampleSettings, sampleTokens } from './sample';
+import { dropClasses, maskTokens, mlmLoss } from './training';
 
 /** Class labels: an array (checked against numClasses) or an int32 tensor [B] (not read back, so not range-checked). */
 export type ClassLabels = readonly number[] | Int32Array | tf.Tensor;
@@ -40,7 +41,7 @@ export interface MaskGITModelOptions {
   init?: 'official' | 'none';
 }
 
-export abstract class MaskGITGenerator extends Module implements Generator {
+export abstract class MaskGITGenerator extends Module implements TrainableGenerator {
   readonly specificationVersion = 'v1' as const;
   readonly config: MaskGITConfig;
   /** The tokenizer-facing token space: vocabulary K (image codes only) and the token shape. */
@@ -115,6 +116,27 @@ export abstract class MaskGITGenerator extends Module implements Generator {
     const ids = new Int32Array(batch);
     for (let i = 0; i < batch; i++) ids[i] = drop[i] ? nullClassId : classOffset + labels[i];
     return tf.tensor2d(ids, [batch, 1], 'int32');
+  }
+
+  /**
+   * The official training objective of one batch (core's TrainableGenerator): mask a scheduled share of
+   * the tokens (arccos), drop classes with `classDropout` (default the config's class_label_dropout),
+   * logits, then the MLM loss with label smoothing 0.1 and weight 0.1 on unmasked positions. Synchronous,
+   * for a gradient tape; every draw comes from `options.random`. Logs the accuracy on masked tokens.
+   */
+  trainingLoss(tokens: tf.Tensor, classes: tf.Tensor, options: GeneratorTrainingOptions): { loss: tf.Scalar; logs: Record<string, tf.Scalar> } {
+    if (!options?.random || typeof options.random.next !== 'function') throw new ValueError('MaskGIT.trainingLoss: options.random must be a source of uniform numbers ({ next(): number }), e.g. a SeededRandom');
+    const batch = tokens.shape[0] ?? 0;
+    const { masked, mask } = maskTokens(tokens, { maskId: this.vocabulary.maskId, random: options.random });
+    try {
+      const drop = dropClasses(batch, options.classDropout ?? this.config.classLabelDropout, options.random);
+      const logits = this.logits(masked, classes, { dropCondition: drop, training: options.training ?? true });
+      const { loss, correctTokens } = mlmLoss(logits, tokens, mask);
+      logits.dispose();
+      return { loss, logs: { accuracy: correctTokens } };
+    } finally {
+      tf.dispose([masked, mask]);
+    }
   }
 
   /**

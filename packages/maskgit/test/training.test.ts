@@ -115,4 +115,39 @@ describe('mlmLoss (MLMLoss)', () => {
     tokens.dispose();
     model.dispose();
   });
+
+  it('trainingLoss is the same objective in one call: equal to the pieces with the same draws, and it trains', async () => {
+    const model = createMaskGIT({ codebookSize: 8, numClasses: 2, tokenShape: [6], hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32, dropout: 0, attnDrop: 0, classLabelDropout: 0.5 }, { seed: 1 });
+    const tokens = tf.tensor2d([[0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0]], [2, 6], 'int32');
+    const classes = tf.tensor1d([0, 1], 'int32');
+    const before = tf.memory().numTensors;
+    const one = model.trainingLoss(tokens, classes, { random: new SeededRandom(9) });
+    const r = new SeededRandom(9);
+    const { masked, mask } = maskTokens(tokens, { maskId: model.vocabulary.maskId, random: r });
+    const drop = dropClasses(2, 0.5, r);
+    const logits = model.logits(masked, classes, { dropCondition: drop, training: true });
+    const pieces = mlmLoss(logits, tokens, mask);
+    expect((await one.loss.data())[0]).toBe((await pieces.loss.data())[0]);
+    expect((await one.logs.accuracy.data())[0]).toBe((await pieces.correctTokens.data())[0]);
+    tf.dispose([one.loss, one.logs.accuracy, pieces.loss, pieces.correctTokens, masked, mask, logits]);
+    expect(tf.memory().numTensors - before).toBe(0);
+    const optimizer = tf.train.adam(0.01);
+    const random = new SeededRandom(3);
+    const losses: number[] = [];
+    for (let step = 0; step < 40; step++) {
+      const cost = optimizer.minimize(() => {
+        const { loss, logs } = model.trainingLoss(tokens, classes, { random, classDropout: 0 });
+        logs.accuracy.dispose();
+        return loss;
+      }, true);
+      losses.push((await cost!.data())[0]);
+      cost!.dispose();
+    }
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0] * 0.5);
+    optimizer.dispose();
+    expect(tf.memory().numTensors - before).toBe(0);
+    expect(() => model.trainingLoss(tokens, classes, {} as never)).toThrow(/options.random must be a source of uniform numbers/);
+    tf.dispose([tokens, classes]);
+    model.dispose();
+  });
 });
