@@ -8,3 +8,6 @@ export { adaptiveMaxPool2d } from './adaptive-pool';
 export { BLUR_KERNELS, BlurBlock, type BlurKernelSize } from './blur';
 export { NLayerDiscriminator, type NLayerDiscriminatorConfig } from './nlayer-discriminator';
 export { PatchGANDiscriminator, patchGanKeyOf, type PatchGANDiscriminatorConfig } from './patchgan-discriminator';
+export type { PerceptualLoss } from './perceptual';
+export { LPIPS, LPIPS_MIN_SIZE, LPIPS_SCALE, LPIPS_SHIFT, LPIPS_VGG_CHANNELS, LPIPS_VGG_SLICES, type LPIPSConfig } from './lpips';
+export { loadLPIPS, lpipsKeyOf, type LoadLPIPSOptions } from './lpips-load';
