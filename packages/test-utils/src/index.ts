@@ -23,3 +23,4 @@ export { TITOK_L32_HUB_CONFIG } from './hub-configs';
 export { centralDifferences, normals, prng, type TestRandom } from './random';
 export { expectHubRoundTrip, startLocalHub, useLocalHub, type HubFault, type HubFile, type HubLoadable, type LocalHub } from './hub-server';
 export { bundlePage, CHROMIUM_PATH, CHROMIUM_WEBGPU_ARGS, launchChromium, pageHtml, REPO_ROOT } from './browser';
+export { expectGradientsReach, type NamedParameters } from './gradients';

@@ -5,17 +5,22 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  assertBatchShape,
+  assertDtype,
+  assertTensor,
   ConfigError,
   Conv2d,
   createQuantizer,
   Linear,
   Module,
   normalInit,
+  type QuantizeResult,
   type Quantizer,
   type QuantizerConfig,
   SeededRandom,
+  type TokenizerForward,
   type TokenSpace,
-  type Tokenizer,
+  type TrainableTokenizer,
   UnknownPluginError,
 } from '@vtok/core';
 // Registers the built-in quantizers ('vq', 'lfq', 'fsq') with core's registry.
@@ -72,7 +77,7 @@ export interface QuantizedLatents {
   quantized: tf.Tensor;
 }
 
-export class TiTok extends Module implements Tokenizer {
+export class TiTok extends Module implements TrainableTokenizer {
   readonly specificationVersion = 'v1' as const;
   readonly latentTokens: tf.Variable;
   readonly encoder: TiTokEncoder;
@@ -169,7 +174,12 @@ export class TiTok extends Module implements Tokenizer {
   async encodeRaw(images: tf.Tensor): Promise<tf.Tensor> {
     await checkImages(images, this.config.imageSize, 'TiTok.encode');
     if (images.shape[0] === 0) return tf.zeros([0, this.config.numLatentTokens, this.encoder.options.outChannels]);
-    return inBatches(images, this.maxBatch, (chunk) => this.encoder.forward(chunk, this.latentTokens));
+    return inBatches(images, this.maxBatch, (chunk) => this.encodeChunk(chunk));
+  }
+
+  /** The encoder with the learned latent tokens, unchecked and synchronous (encode and forward share it). */
+  private encodeChunk(images: tf.Tensor): tf.Tensor {
+    return this.encoder.forward(images, this.latentTokens);
   }
 
   /**
@@ -259,26 +269,79 @@ export class TiTok extends Module implements Tokenizer {
 
   private async decodeQuantized(latents: tf.Tensor, options: DecodeOptions): Promise<tf.Tensor> {
     const clamp = options.clamp ?? true;
-    const codebook = this.pixelCodebook;
-    const pixels = this.pixelDecoder;
-    if (this.config.isLegacy && !(codebook && pixels)) {
+    if (this.config.isLegacy && !this.pixelDecoder) {
       throw new ConfigError('TiTok.decode: this legacy model has no pixel decoder (finetune_decoder is false: a stage-1 model); use decodeLogits');
     }
     if (latents.shape[0] === 0) return tf.zeros([0, ...this.outputShape]);
     return inBatches(latents, this.maxBatch, (chunk) => {
-      const head = this.decoder.forward(chunk);
-      let images: tf.Tensor;
-      if (codebook && pixels) {
-        const z = tf.tidy(() => codebook.softLookup(head));
-        head.dispose();
-        images = inBatchesSync(z, this.maxPixelBatch, (part) => pixels.forward(part));
-        z.dispose();
-      } else images = head;
+      const images = this.decodeChunk(chunk);
       if (!clamp) return images;
       const clamped = tf.clipByValue(images, 0, 1);
       images.dispose();
       return clamped;
     });
+  }
+
+  /**
+   * Quantised latents [B, L, tokenSize] → the decoder head, then (legacy models with a pixel decoder) the
+   * softmax-weighted pixel codebook rows through the pixel decoder. Unclamped, unchecked, synchronous:
+   * decode and forward share it. Legacy models without a pixel decoder return the proxy-code logits.
+   */
+  private decodeChunk(latents: tf.Tensor): tf.Tensor {
+    const head = this.decoder.forward(latents);
+    const codebook = this.pixelCodebook;
+    const pixels = this.pixelDecoder;
+    if (!(codebook && pixels)) return head;
+    const z = tf.tidy(() => codebook.softLookup(head));
+    head.dispose();
+    const images = inBatchesSync(z, this.maxPixelBatch, (part) => pixels.forward(part));
+    z.dispose();
+    return images;
+  }
+
+  // ---------------------------------------------------------------- training
+
+  /**
+   * One differentiable pass, the official `TiTok.forward` = decode(encode(x)): encoder with the latent
+   * tokens → quantizer (straight-through; `training` as the quantizer takes it) → decoder. Synchronous,
+   * so a gradient tape (tf.variableGrads) records it; only shapes are checked. Legacy models without a
+   * pixel decoder (stage 1) give proxy-code `logits` [B, g, g, codes]; the others an unclamped
+   * `reconstruction` [B, H, W, 3]. The caller owns every tensor returned.
+   */
+  forward(images: tf.Tensor, options: { training?: boolean } = {}): TokenizerForward {
+    const op = 'TiTok.forward';
+    const vq = this.requireVq('forward');
+    assertTensor(images, op, 'images');
+    assertDtype(images, 'float32', op, 'images', { note: 'in [0, 1]' });
+    assertBatchShape(images, this.inputShape, op, 'images');
+    const latents = this.encodeChunk(images);
+    let q: QuantizeResult;
+    try {
+      q = vq.quantize(latents, { training: options.training ?? false });
+    } finally {
+      latents.dispose();
+    }
+    const { quantized, indices, losses } = q;
+    try {
+      const out = this.decodeChunk(quantized);
+      return this.config.isLegacy && !this.pixelDecoder ? { logits: out, indices, losses } : { reconstruction: out, indices, losses };
+    } catch (error) {
+      tf.dispose([indices, ...Object.values(losses)]);
+      throw error;
+    } finally {
+      quantized.dispose();
+    }
+  }
+
+  /**
+   * Freezes (false) or unfreezes the encoder side: latent tokens, encoder and quantizer. Stage 2 trains
+   * the decoder with them frozen (the official TiTok freezes them when finetune_decoder is set).
+   */
+  setEncoderTrainable(trainable: boolean): this {
+    for (const [name, v] of this.namedParameters()) {
+      if (name === 'latent_tokens' || name.startsWith('encoder.') || name.startsWith('quantize.')) v.trainable = trainable;
+    }
+    return this;
   }
 
   override dispose(): void {

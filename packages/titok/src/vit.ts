@@ -3,7 +3,7 @@
  * and channels-last. State-dict names are the official ones, so checkpoints load by name.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv2d, LayerNorm, Linear, Module, ModuleList, normalInit, ResidualAttentionBlock, SeededRandom } from '@vtok/core';
+import { Conv2d, depthToSpace2d, LayerNorm, Linear, Module, ModuleList, normalInit, ResidualAttentionBlock, SeededRandom } from '@vtok/core';
 import type { VitSize } from './config';
 import { pipeConsuming, type Step } from './sequence';
 
@@ -130,8 +130,9 @@ export class PixelHead extends Module {
   }
   steps(): Step[] {
     // einops 'b (p1 p2 c) h w -> b c (h p1) (w p2)': channel (p1·p + p2)·3 + c goes to pixel
-    // (h·p + p1, w·p + p2), colour c, which is exactly tf.depthToSpace's NHWC order.
-    return [(t) => this.toPatches.forward(t), (t) => tf.depthToSpace(t as tf.Tensor4D, this.patchSize, 'NHWC')];
+    // (h·p + p1, w·p + p2), colour c, which is exactly tf.depthToSpace's NHWC order ('tf'); core's op
+    // is the differentiable one (tf.depthToSpace has no gradient).
+    return [(t) => this.toPatches.forward(t), (t) => depthToSpace2d(t, this.patchSize, { order: 'tf' })];
   }
 }
 
