@@ -20,14 +20,12 @@ export const unfillableWasmKernels: Readonly<Record<string, string>> = {
 };
 
 /**
- * Kernels tfjs-wasm 4.22 has but computes wrongly; they are replaced by the cpu kernel. Found by the
- * adjoint identities <dy, f(x)> = <f'(dy), x> (see test/fallback.test.ts), which the cpu kernels meet.
+ * Kernels tfjs-wasm 4.22 has but computes wrongly, to be replaced by the cpu kernel; found by the
+ * adjoint identities <dy, f(x)> = <f'(dy), x> (see test/fallback.test.ts). Empty today: the ones found
+ * (Conv3DBackpropInputV2, Conv3DBackpropFilterV2, MaxPoolGrad) have wasm kernels of this package
+ * (`registerWasmTrainingKernels`). Kept for a tfjs upgrade that breaks another.
  */
-export const brokenWasmKernels: Readonly<Record<string, string>> = {
-  Conv3DBackpropInputV2: 'wrong results in tfjs-wasm 4.22 (the conv3d gradient with respect to the input)',
-  Conv3DBackpropFilterV2: 'wrong results in tfjs-wasm 4.22 with strides > 1 (the conv3d gradient with respect to the filter)',
-  MaxPoolGrad: 'wrong results in tfjs-wasm 4.22 (the maxPool gradient)',
-};
+export const brokenWasmKernels: Readonly<Record<string, string>> = {};
 
 export interface WasmKernelFill {
   /** Kernels wasm lacks, registered on 'wasm' to run the cpu kernel (pure JavaScript). */
@@ -41,6 +39,8 @@ export interface WasmKernelFill {
 const filled = new Set<string>();
 const replaced = new Set<string>();
 let privateCpu: MathBackendCPU | undefined;
+/** Calls of each cpu-backed kernel since the last reset, so a run can list what left wasm. */
+let calls: Record<string, number> = {};
 
 type Backendish = tf.KernelBackend & {
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.BackendValues): tf.TensorInfo;
@@ -54,6 +54,12 @@ function cpuBackend(): MathBackendCPU {
     (privateCpu as unknown as { firstUse: boolean }).firstUse = false;
   }
   return privateCpu;
+}
+
+/** A kernel of this package took `name` over on 'wasm': it no longer runs on the cpu fallback. */
+export function forgetCpuFallback(name: string): void {
+  filled.delete(name);
+  replaced.delete(name);
 }
 
 /** Kernels the cpu backend has and the wasm backend itself lacks (those filled here included), sorted. */
@@ -101,6 +107,19 @@ export function cpuFallbackKernels(): string[] {
   return [...filled, ...replaced].sort();
 }
 
+/**
+ * How many times each kernel ran on the cpu fallback since the process started or the last
+ * `resetCpuFallbackCalls()` (a copy; kernels that did not run are absent).
+ */
+export function cpuFallbackCalls(): Record<string, number> {
+  return { ...calls };
+}
+
+/** Sets every count of `cpuFallbackCalls()` back to zero. */
+export function resetCpuFallbackCalls(): void {
+  calls = {};
+}
+
 /** Tensors alive in the private cpu backend the fallbacks use; 0 between kernel calls (for leak tests). */
 export function cpuFallbackLiveTensors(): number {
   return privateCpu ? privateCpu.numDataIds() : 0;
@@ -108,6 +127,7 @@ export function cpuFallbackLiveTensors(): number {
 
 function viaCpu(kernelName: string, cpuKernel: tf.KernelFunc): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
+    calls[kernelName] = (calls[kernelName] ?? 0) + 1;
     const wasmBackend = backend as Backendish;
     const cpu = cpuBackend();
     const made: tf.TensorInfo[] = [];

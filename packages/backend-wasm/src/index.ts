@@ -4,6 +4,8 @@ export {
   missingWasmKernels,
   cpuFallbackKernels,
   cpuFallbackLiveTensors,
+  cpuFallbackCalls,
+  resetCpuFallbackCalls,
   unfillableWasmKernels,
   brokenWasmKernels,
   type WasmKernelFill,
@@ -12,3 +14,4 @@ export { patchWasmFusedMatMul } from './fused-matmul';
 export { patchWasmBatchMatMul } from './batch-matmul';
 export { patchWasmSlice } from './slice';
 export { registerWasmGroupMoments, groupMomentsInto } from './group-moments';
+export { registerWasmTrainingKernels, wasmTrainingKernels } from './training-kernels';

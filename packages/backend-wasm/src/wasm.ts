@@ -5,6 +5,7 @@ import { patchWasmBatchMatMul } from './batch-matmul';
 import { patchWasmFusedMatMul } from './fused-matmul';
 import { patchWasmSlice } from './slice';
 import { registerWasmGroupMoments } from './group-moments';
+import { registerWasmTrainingKernels } from './training-kernels';
 import { processListenersNow, removeEmscriptenProcessListeners } from './process-listeners';
 import { maxWasmThreads, nodeThreadsUnavailable, startNodeThreadedWasm, threadedBinary, type ThreadedWasmModule } from './node-threads';
 
@@ -157,6 +158,8 @@ export function wasm(options: WasmOptions = {}): WasmBackend {
       if (!a.ok) throw new BackendUnavailableError('wasm', a.reason, a.install);
       const tfwasm: TfWasm = await import('@tensorflow/tfjs-backend-wasm');
       // Kernels first: tfjs runs each kernel's setup when the backend starts.
+      // The gradient kernels training needs, on wasm itself; before the cpu fill, so it does not take them.
+      registerWasmTrainingKernels();
       if (options.fillMissingKernels !== false) fill = fillMissingWasmKernels();
       // Correctness, not optional: tfjs-wasm's fused matMul mishandles bias with transposed operands.
       patchWasmFusedMatMul();

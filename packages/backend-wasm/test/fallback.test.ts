@@ -3,7 +3,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { brokenWasmKernels, cpuFallbackKernels, cpuFallbackLiveTensors, missingWasmKernels, unfillableWasmKernels, wasm } from '../src/index';
+import {
+  brokenWasmKernels,
+  cpuFallbackCalls,
+  cpuFallbackKernels,
+  cpuFallbackLiveTensors,
+  missingWasmKernels,
+  resetCpuFallbackCalls,
+  unfillableWasmKernels,
+  wasm,
+  wasmTrainingKernels,
+} from '../src/index';
 
 /** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): number[] {
@@ -22,67 +32,6 @@ interface Case {
 }
 
 const cases: Record<string, Case> = {
-  // The gradient kernels are run directly: tfjs-core's Node bundle registers no gradient functions
-  // (the @tensorflow/tfjs union package does), and the kernel is what is under test.
-  'unsortedSegmentSum (the gather/embedding gradient), float and int': {
-    kernels: ['UnsortedSegmentSum'],
-    run: () =>
-      tf.tidy(() => {
-        const x = rand([6, 3], 1);
-        const ids = tf.tensor1d([0, 2, 0, 1, 2, 2], 'int32');
-        const xi = tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32');
-        return [tf.unsortedSegmentSum(x, ids, 4), tf.unsortedSegmentSum(xi, tf.tensor1d([1, 1, 0], 'int32'), 3)];
-      }),
-  },
-  'Conv2DBackpropFilter (conv2d gradient with respect to the filter)': {
-    kernels: ['Conv2DBackpropFilter'],
-    run: () =>
-      tf.tidy(() => {
-        const x = rand([2, 7, 7, 3], 4);
-        const attrs = (strides: number, pad: string) => ({ strides, pad, dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] });
-        return [
-          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: rand([2, 4, 4, 4], 5) }, attrs(2, 'same')) as tf.Tensor,
-          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: rand([2, 5, 5, 4], 6) }, attrs(1, 'valid')) as tf.Tensor,
-        ];
-      }),
-  },
-  'DepthwiseConv2dNative backprop (gradients with respect to input and filter)': {
-    kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
-    run: () =>
-      tf.tidy(() => {
-        const x = rand([1, 6, 6, 2], 7);
-        const filter = rand([3, 3, 2, 2], 8);
-        const dy = rand([1, 6, 6, 4], 9);
-        const common = { strides: [1, 1], pad: 'same', dilations: [1, 1] };
-        return [
-          tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...common, filterShape: [3, 3, 2, 2] }) as tf.Tensor,
-          tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...common, inputShape: [1, 6, 6, 2] }) as tf.Tensor,
-        ];
-      }),
-  },
-  'Conv3DBackpropInputV2 and Conv3DBackpropFilterV2 (replaced: wrong on tfjs-wasm 4.22)': {
-    kernels: ['Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2'],
-    run: () =>
-      tf.tidy(() => {
-        const x = rand([1, 5, 6, 6, 2], 15);
-        const filter = rand([3, 3, 3, 2, 4], 16);
-        const dy = rand([1, 2, 2, 2, 4], 17);
-        const attrs = { strides: [2, 2, 2], pad: 'valid' };
-        return [
-          tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter }, { ...attrs, inputShape: [1, 5, 6, 6, 2] }) as tf.Tensor,
-          tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy }, { ...attrs, filterShape: [3, 3, 3, 2, 4] }) as tf.Tensor,
-        ];
-      }),
-  },
-  'MaxPoolGrad (replaced: wrong on tfjs-wasm 4.22)': {
-    kernels: ['MaxPoolGrad'],
-    run: () =>
-      tf.tidy(() => {
-        const input = rand([2, 6, 6, 3], 18) as tf.Tensor4D;
-        const output = tf.maxPool(input, 3, 2, 'same');
-        return [tf.engine().runKernel('MaxPoolGrad', { dy: rand(output.shape, 19), input, output }, { filterSize: 3, strides: 2, pad: 'same' }) as tf.Tensor];
-      }),
-  },
   einsum: {
     kernels: ['Einsum'],
     run: () =>
@@ -160,10 +109,8 @@ describe('@vtok/backend-wasm: kernels filled from the cpu backend', () => {
     const all = cpuFallbackKernels();
     const filled = all.filter((k) => !brokenWasmKernels[k]);
     expect(all.filter((k) => brokenWasmKernels[k]).sort()).toEqual(Object.keys(brokenWasmKernels).sort());
-    // The ones training needs are there on tfjs 4.22.
-    for (const k of ['UnsortedSegmentSum', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']) {
-      expect(filled).toContain(k);
-    }
+    // The ones training needs run on wasm kernels of this package, not here.
+    for (const k of Object.keys(wasmTrainingKernels)) expect(all).not.toContain(k);
     expect([...filled, ...missing.filter((k) => unfillableWasmKernels[k])].sort()).toEqual(missing);
     const covered = new Set(Object.values(cases).flatMap((c) => c.kernels));
     expect(all.filter((k) => !covered.has(k)), 'cpu-backed kernels without a parity case').toEqual([]);
@@ -183,46 +130,21 @@ describe('@vtok/backend-wasm: kernels filled from the cpu backend', () => {
     });
   }
 
-  // Linear maps and their gradients meet <dy, f(x)> = <f'(dy), x>: a check that needs no reference
-  // backend. tfjs-wasm 4.22's own Conv3DBackprop*V2 and MaxPoolGrad fail it; the replacements pass.
-  it('gradient kernels on wasm meet the adjoint identity', async () => {
+  it('counts the calls of each cpu-backed kernel until reset', async () => {
     await tf.setBackend('wasm');
-    const dot = async (a: tf.Tensor, b: tf.Tensor) => {
-      const d = tf.sum(tf.mul(a, b));
-      const v = (await d.data())[0];
-      d.dispose();
-      return v;
-    };
-    const checks: [string, number, number][] = [];
-    const run = tf.engine();
-    for (const [s, pad, ci, co] of [[1, 'same', 3, 4], [2, 'valid', 2, 5]] as const) {
-      const x = rand([1, 5, 6, 6, ci], 20) as tf.Tensor5D;
-      const f = rand([3, 3, 3, ci, co], 21) as tf.Tensor5D;
-      const y = tf.conv3d(x, f, s, pad);
-      const dy = rand(y.shape, 22);
-      const dx = run.runKernel('Conv3DBackpropInputV2', { dy, filter: f }, { strides: [s, s, s], pad, inputShape: x.shape }) as tf.Tensor;
-      const df = run.runKernel('Conv3DBackpropFilterV2', { x, dy }, { strides: [s, s, s], pad, filterShape: f.shape }) as tf.Tensor;
-      const lhs = await dot(dy, y);
-      checks.push([`conv3d s${s} ${pad} input`, lhs, await dot(dx, x)], [`conv3d s${s} ${pad} filter`, lhs, await dot(df, f)]);
-      const x2 = rand([2, 7, 7, ci], 23) as tf.Tensor4D;
-      const f2 = rand([3, 3, ci, co], 24) as tf.Tensor4D;
-      const y2 = tf.conv2d(x2, f2, s, pad);
-      const dy2 = rand(y2.shape, 25);
-      const dx2 = run.runKernel('Conv2DBackpropInput', { dy: dy2, filter: f2 }, { strides: [s, s], pad, dataFormat: 'NHWC', inputShape: x2.shape }) as tf.Tensor;
-      const df2 = run.runKernel('Conv2DBackpropFilter', { x: x2, dy: dy2 }, { strides: [s, s], pad, dataFormat: 'NHWC', filterShape: f2.shape }) as tf.Tensor;
-      const lhs2 = await dot(dy2, y2);
-      checks.push([`conv2d s${s} ${pad} input`, lhs2, await dot(dx2, x2)], [`conv2d s${s} ${pad} filter`, lhs2, await dot(df2, f2)]);
-      tf.dispose([x, f, y, dy, dx, df, x2, f2, y2, dy2, dx2, df2]);
-    }
-    for (const [k, s, pad] of [[2, 2, 'valid'], [3, 2, 'same']] as const) {
-      const x = rand([2, 6, 6, 3], 26) as tf.Tensor4D;
-      const y = tf.maxPool(x, k, s, pad);
-      const dy = rand(y.shape, 27);
-      const dx = run.runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: k, strides: s, pad }) as tf.Tensor;
-      checks.push([`maxPool k${k} s${s} ${pad}`, await dot(dy, y), await dot(dx, x)]);
-      tf.dispose([x, y, dy, dx]);
-    }
-    for (const [name, lhs, rhs] of checks) expect(Math.abs(lhs - rhs), `${name}: <dy, f(x)> = ${lhs}, <f'(dy), x> = ${rhs}`).toBeLessThan(1e-4 * (1 + Math.abs(lhs)));
+    resetCpuFallbackCalls();
+    expect(cpuFallbackCalls()).toEqual({});
+    const a = rand([2, 3], 30);
+    for (let i = 0; i < 3; i++) tf.dispose(tf.einsum('ij->ji', a));
+    tf.dispose(tf.raggedRange(tf.tensor1d([0], 'int32'), tf.tensor1d([2], 'int32'), tf.tensor1d([1], 'int32')) as never);
+    const counts = cpuFallbackCalls();
+    expect(counts).toEqual({ Einsum: 3, RaggedRange: 1 });
+    // A copy: the caller cannot change the counts.
+    counts.Einsum = 0;
+    expect(cpuFallbackCalls().Einsum).toBe(3);
+    resetCpuFallbackCalls();
+    expect(cpuFallbackCalls()).toEqual({});
+    a.dispose();
   });
 
   it('reports the device with SIMD and thread support', async () => {
