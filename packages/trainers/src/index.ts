@@ -45,3 +45,4 @@ export {
 export { ProgressBar } from './progress-bar';
 export * from './losses';
 export * from './data';
+export * from './recipes';

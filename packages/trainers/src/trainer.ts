@@ -73,8 +73,8 @@ export interface TrainPhase<B> {
 
 /** Something else a run must checkpoint (a LeCam regulariser's running means): plain JSON in, plain JSON out. */
 export interface Stateful {
-  exportState(): unknown;
-  importState(state: unknown): void;
+  exportState(): unknown | Promise<unknown>;
+  importState(state: never): void | Promise<void>;
 }
 
 /** A batch the trainer consumes: the data plus where to continue after it (plain JSON, saved in checkpoints). */
@@ -387,7 +387,7 @@ export class Trainer<B extends PositionedBatch> {
   }
 
   /** The whole run state as a checkpoint's content (tensors are new copies the caller owns). */
-  checkpointContent(): CheckpointContent {
+  async checkpointContent(): Promise<CheckpointContent> {
     const tensors: Record<string, tf.Tensor> = {};
     const phases: Record<string, unknown> = {};
     for (const p of this.phases) {
@@ -398,7 +398,12 @@ export class Trainer<B extends PositionedBatch> {
       phases[name] = { ema: Boolean(p.ema), startStep: p.startStep };
     }
     const extra: Record<string, unknown> = {};
-    for (const [k, s] of Object.entries(this.extra)) extra[k] = s.exportState();
+    try {
+      for (const [k, s] of Object.entries(this.extra)) extra[k] = await s.exportState();
+    } catch (error) {
+      tf.dispose(Object.values(tensors));
+      throw error;
+    }
     return {
       step: this.step,
       tensors,
@@ -408,7 +413,7 @@ export class Trainer<B extends PositionedBatch> {
 
   /** Writes a checkpoint of the current state into `dir` (atomic); returns its folder. */
   async saveCheckpoint(dir: string, options: { keep?: number } = {}): Promise<string> {
-    const content = this.checkpointContent();
+    const content = await this.checkpointContent();
     try {
       return await writeCheckpoint(dir, content, options);
     } finally {
@@ -465,7 +470,7 @@ export class Trainer<B extends PositionedBatch> {
           throw new CheckpointError(where, `phase "${name}": ${(e as Error).message}`, { cause: e });
         }
       }
-      for (const [k, s] of Object.entries(this.extra)) s.importState(state.extra![k]);
+      for (const [k, s] of Object.entries(this.extra)) await s.importState(state.extra![k] as never);
       this.random = random;
       this.position = state.position ?? undefined;
       this.step = content.step;

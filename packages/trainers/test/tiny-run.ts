@@ -9,8 +9,10 @@ import { Trainer, type Stateful, type TrainData } from '../src';
 export class Regressor extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
-  constructor(inputs = 4, outputs = 1, seed = 3) {
+  constructor(inputs = 4, outputs = 1, seed = 3, padding = 0) {
     super();
+    // An optional large parameter makes checkpoints big enough that a kill lands inside a write.
+    if (padding) this.addParameter('padding', tf.zeros([padding]));
     this.weight = this.addParameter('weight', tf.tensor2d(Float32Array.from(prng(seed).normals(inputs * outputs, 0.1)), [inputs, outputs]));
     this.bias = this.addParameter('bias', tf.zeros([outputs]));
   }
@@ -55,9 +57,7 @@ export class RunningMean implements Stateful {
 
 /** The run: model + adversary, accumulation 2, EMA on the model, noise from ctx.random. */
 export function tinyRun(options: { extraParams?: number } = {}) {
-  const model = new Regressor(4, 1, 3);
-  // An optional large parameter makes checkpoints big enough that a kill lands inside a write.
-  if (options.extraParams) model.addParameter('padding', tf.zeros([options.extraParams]));
+  const model = new Regressor(4, 1, 3, options.extraParams);
   const adversary = new Regressor(1, 1, 7);
   const mean = new RunningMean();
   const trainer = new Trainer<RegressionBatch>({
@@ -106,7 +106,7 @@ export function tinyRun(options: { extraParams?: number } = {}) {
 
 /** Every tensor of the run's state as float32 arrays (weights, optimiser moments, EMA), for exact comparisons. */
 export async function runState(run: ReturnType<typeof tinyRun>): Promise<Record<string, Float32Array | Int32Array>> {
-  const content = run.trainer.checkpointContent();
+  const content = await run.trainer.checkpointContent();
   const out: Record<string, Float32Array | Int32Array> = {};
   for (const [k, t] of Object.entries(content.tensors)) out[k] = (await t.data()) as Float32Array | Int32Array;
   tf.dispose(Object.values(content.tensors));
