@@ -1,6 +1,6 @@
 /**
  * What the kernels written for training need from tfjs-wasm 4.22's backend: tensors made on its heap
- * and typed views of them (internals of BackendWasm, checked before a kernel is registered), and a way
+ * and typed views of them (internals of BackendWasm 4.22), and a way
  * to call the backend's own kernels with it.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,12 +11,6 @@ export type WasmHeapBackend = tf.KernelBackend & {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): HeapArray;
 };
-
-/** Whether `backend` exposes the heap internals the training kernels read and write. */
-export function hasHeap(backend: tf.KernelBackend | undefined): backend is WasmHeapBackend {
-  const b = backend as Partial<WasmHeapBackend> | undefined;
-  return typeof b?.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function';
-}
 
 /** A float32 view of a tensor on the heap. Take it after the last allocation: growing the heap detaches older views. */
 export const f32 = (backend: WasmHeapBackend, info: tf.TensorInfo): Float32Array => backend.typedArrayFromHeap(info) as Float32Array;
