@@ -9,13 +9,24 @@
  * (default) size, the one the released weights were trained at and the one a generator is paired on.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertDtype, assertFinite, assertIdsInRange, ShapeError, type SpecificationVersion, type TokenSpace, type Tokenizer } from '@vtok/core';
+import {
+  assertDtype,
+  assertFinite,
+  assertIdsInRange,
+  assertTensor,
+  ConfigError,
+  ShapeError,
+  type SpecificationVersion,
+  type TokenizerForward,
+  type TokenSpace,
+  type TrainableTokenizer,
+} from '@vtok/core';
 import { decodedFrames, frameStep, latentFrames, spatialFactor } from './config';
 import type { NormMode } from './layers/norm';
 import type { Magvit2Model } from './model';
 import { checkTokenGrid, type PixelSpec, tokenGridFor } from './validate';
 
-export class Magvit2Tokenizer implements Tokenizer {
+export class Magvit2Tokenizer implements TrainableTokenizer {
   readonly specificationVersion: SpecificationVersion = 'v1';
   /**
    * The token space at the configured size: `shape` [h, w] = imageSize / f for images, [t, h, w] for
@@ -72,10 +83,16 @@ export class Magvit2Tokenizer implements Tokenizer {
   }
 
   private async checkImages(images: tf.Tensor, op: string): Promise<void> {
+    this.checkImageShape(images, op);
+    await assertFinite(images, op, this.isVideo ? 'clips [B, T, H, W, 3]' : 'images [B, H, W, 3]');
+  }
+
+  /** The checks that need no read-back: a float32 tensor whose size the architecture takes. */
+  private checkImageShape(images: tf.Tensor, op: string): void {
     const what = this.isVideo ? 'clips [B, T, H, W, 3]' : 'images [B, H, W, 3]';
+    assertTensor(images, op, what);
     assertDtype(images, 'float32', op, what);
     tokenGridFor(images.shape, this.pixels, op);
-    await assertFinite(images, op, what);
   }
 
   /** The continuous latent before quantisation, [B, (t,) h, w, z]. */
@@ -144,6 +161,31 @@ export class Magvit2Tokenizer implements Tokenizer {
     } finally {
       zq.dispose();
     }
+  }
+
+  /**
+   * One differentiable pass for training (Open-MAGVIT2's VQModel.forward): pixels in [0, 1] → [-1, 1] →
+   * encoder → LFQ (straight-through; with `training`, its entropy and commitment losses) → decoder → back
+   * to [0, 1], unclamped. Synchronous, so a gradient tape records it; only dtype and shape are checked.
+   * Returns `reconstruction` in the input's layout, `indices` [B, (t,) h, w] and the quantizer's `losses`.
+   */
+  forward(images: tf.Tensor, options: { training?: boolean } = {}): TokenizerForward {
+    const op = 'Magvit2Tokenizer.forward';
+    const absent = (['encoder', 'decoder'] as const).filter((p) => !this.model.parts.includes(p));
+    if (absent.length) throw new ConfigError(`${op}: training needs the encoder and the decoder; this model was built without its ${absent.join(' and ')} (parts: ${this.model.parts.join(', ')})`);
+    this.checkImageShape(images, op);
+    const x = tf.tidy(() => tf.sub(tf.mul(images, 2), 1));
+    let out: ReturnType<Magvit2Model['forward']>;
+    try {
+      out = this.model.forward(x, { normalization: this.normalization, training: options.training ?? false });
+    } finally {
+      x.dispose();
+    }
+    const { reconstruction, quantized, indices, losses } = out;
+    quantized.dispose();
+    const pixels = tf.tidy(() => tf.mul(tf.add(reconstruction, 1), 0.5));
+    reconstruction.dispose();
+    return { reconstruction: pixels, indices, losses };
   }
 
   /** Frames the decoder produces for `t` latent frames (video; 1 for images). */

@@ -6,22 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { composePipeline, DTypeError, type Generator, type SampleOptions, SeededRandom, ShapeError, TokenSpaceMismatchError, ValueError } from '@vtok/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMagvit2, magvit2TokenFactorization, type Magvit2Tokenizer } from '../src';
-
-function smallConfig(video: boolean): Record<string, unknown> {
-  return {
-    model: {
-      class_path: video ? 'src.Open_MAGVIT2.models.video_lfqgan.VQModel' : 'src.Open_MAGVIT2.models.lfqgan.VQModel',
-      init_args: {
-        ddconfig: { double_z: false, z_channels: 6, resolution: 16, in_channels: 3, out_ch: 3, ch: 32, ch_mult: [1, 2, 1], num_res_blocks: 1 },
-        n_embed: 64,
-        embed_dim: 6,
-        sample_minimization_weight: 1.0,
-        batch_maximization_weight: 1.0,
-      },
-    },
-    data: { init_args: { validation: { params: { config: { size: 16, ...(video ? { sequence_length: 5 } : {}) } } } } },
-  };
-}
+import { smallConfig } from './helpers/small-config';
 
 const image = createMagvit2(smallConfig(false), { seed: 1 });
 const video = createMagvit2(smallConfig(true), { seed: 2 });
