@@ -16,16 +16,20 @@ export { TITOK_PRESETS, titokPreset, type TiTokPreset, type TiTokPresetName } fr
 export { createTiTok } from './create';
 export { loadTiTok, saveTiTok, type LoadTiTokOptions } from './checkpoint';
 export {
-  MaskGitVqganDecoder,
-  createMaskGitVqganDecoder,
-  loadMaskGitVqganDecoder,
-  saveMaskGitVqganDecoder,
+  MaskGitVqgan,
+  createMaskGitVqgan,
+  loadMaskGitVqgan,
+  saveMaskGitVqgan,
   MASKGIT_VQGAN,
   type CreateMaskGitVqganOptions,
+  type LoadMaskGitVqganOptions,
   type MaskGitVqganConfig,
+  type MaskGitVqganOptions,
+  type MaskGitVqganPart,
 } from './maskgit-vqgan';
 export { TiTokEncoder, TiTokDecoder, ProxyCodeHead, PixelHead, type TiTokEncoderOptions, type TiTokDecoderOptions } from './vit';
 export { PixelDecoder, ResnetBlock, UpsamplingBlock } from './pixel-decoder';
+export { PixelEncoder, DownsamplingBlock } from './pixel-encoder';
 export { PixelCodebook } from './pixel-codebook';
 export { titokParameterCount } from './size';
 export { titokFlops, transformerBlockFlops, convFlops, pixelDecoderFlops, type TiTokFlops } from './flops';

@@ -13,8 +13,11 @@ import { pipe, type Step } from './sequence';
 const GROUPS = 32;
 const EPS = 1e-6;
 
+/** The MaskGIT-VQGAN's GroupNorm: 32 groups, eps 1e-6 (encoder and decoder alike). */
+export const vqganGroupNorm = (channels: number): GroupNorm => new GroupNorm(GROUPS, channels, { eps: EPS });
+
 /** GroupNorm (core's), then SiLU. */
-const normSilu = (norm: GroupNorm, x: tf.Tensor): tf.Tensor => tf.tidy(() => silu(norm.forward(x)));
+export const normSilu = (norm: GroupNorm, x: tf.Tensor): tf.Tensor => tf.tidy(() => silu(norm.forward(x)));
 
 /**
  * GroupNorm → SiLU → 3×3 conv (no bias), twice; then the residual. When the channel count changes,
@@ -34,9 +37,9 @@ export class ResnetBlock extends Module {
     rng?: SeededRandom,
   ) {
     super();
-    this.norm1 = this.addModule('norm1', new GroupNorm(GROUPS, inChannels, { eps: EPS }));
+    this.norm1 = this.addModule('norm1', vqganGroupNorm(inChannels));
     this.conv1 = this.addModule('conv1', new Conv2d(inChannels, outChannels, 3, { padding: 1, bias: false, rng }));
-    this.norm2 = this.addModule('norm2', new GroupNorm(GROUPS, outChannels, { eps: EPS }));
+    this.norm2 = this.addModule('norm2', vqganGroupNorm(outChannels));
     this.conv2 = this.addModule('conv2', new Conv2d(outChannels, outChannels, 3, { padding: 1, bias: false, rng }));
     if (inChannels !== outChannels) {
       this.ninShortcut = this.addModule('nin_shortcut', new Conv2d(outChannels, outChannels, 1, { bias: false, rng }));
@@ -111,7 +114,7 @@ export class PixelDecoder extends Module {
       const blockIn = h * (i === levels - 1 ? mult[levels - 1] : mult[i + 1]);
       this.up.push(new UpsamplingBlock(blockIn, h * mult[i], r, i !== 0, rng));
     }
-    this.normOut = this.addModule('norm_out', new GroupNorm(GROUPS, h * mult[0], { eps: EPS }));
+    this.normOut = this.addModule('norm_out', vqganGroupNorm(h * mult[0]));
     this.convOut = this.addModule('conv_out', new Conv2d(h * mult[0], 3, 3, { padding: 1, rng }));
   }
 

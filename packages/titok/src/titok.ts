@@ -18,6 +18,7 @@ import {
   type Quantizer,
   type QuantizerConfig,
   SeededRandom,
+  StateDictError,
   type TokenizerForward,
   type TokenSpace,
   type TrainableTokenizer,
@@ -25,6 +26,7 @@ import {
 } from '@vtok/core';
 // Registers the built-in quantizers ('vq', 'lfq', 'fsq') with core's registry.
 import '@vtok/quantizers';
+import type { MaskGitVqgan } from './maskgit-vqgan';
 import { officialConfigFor, type OfficialConfig, type TiTokConfig } from './config';
 import { PixelCodebook } from './pixel-codebook';
 import { PixelDecoder } from './pixel-decoder';
@@ -331,6 +333,32 @@ export class TiTok extends Module implements TrainableTokenizer {
     } finally {
       quantized.dispose();
     }
+  }
+
+  /**
+   * Stage-2 initialisation (official: the MaskGIT-VQGAN's weights into `pixel_decoder` / `pixel_quantize`):
+   * copies a MaskGIT-VQGAN's decoder and codebook into this model's pixel decoder and pixel codebook.
+   * Sizes must agree; every mismatch is one StateDictError and then nothing is copied.
+   */
+  setPixelDecoderFrom(vqgan: MaskGitVqgan): void {
+    const op = 'TiTok.setPixelDecoderFrom';
+    if (!this.pixelDecoder || !this.pixelCodebook) throw new ConfigError(`${op}: this model has no pixel decoder (finetune_decoder is false); build it with finetune_decoder true`);
+    if (!vqgan.decoder) throw new ConfigError(`${op}: the MaskGIT-VQGAN was built without its decoder (parts: ${vqgan.parts.join(', ')})`);
+    const from: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(vqgan.decoder.stateDict())) from[`pixel_decoder.${k}`] = v;
+    for (const [k, v] of Object.entries(vqgan.quantize.stateDict())) from[`pixel_quantize.${k}`] = v;
+    const own = this.stateDict();
+    const ownPixel = Object.keys(own).filter((k) => k.startsWith('pixel_'));
+    const problems = {
+      missing: ownPixel.filter((k) => !(k in from)),
+      unexpected: Object.keys(from).filter((k) => !(k in own)),
+      mismatched: Object.entries(from)
+        .filter(([k, v]) => k in own && (own[k].rank !== v.rank || own[k].shape.some((d, i) => d !== v.shape[i])))
+        .map(([k, v]) => ({ name: k, expected: [...own[k].shape], got: [...v.shape] })),
+    };
+    if (problems.missing.length || problems.unexpected.length || problems.mismatched.length) throw new StateDictError(problems, 'MaskGitVqgan decoder and codebook');
+    // Every key is checked above; non-strict only because the rest of TiTok is not in `from`.
+    this.loadStateDict(from, { strict: false, source: 'MaskGitVqgan decoder and codebook' });
   }
 
   /**

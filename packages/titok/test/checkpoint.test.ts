@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, FileNotFoundError, SafetensorsError, StateDictError, readSafetensors, torchLayouts, torchShape, writeSafetensors, type Module } from '@vtok/core';
 import { expectError, goldenCase } from '@vtok/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMaskGitVqganDecoder, createTiTok, loadMaskGitVqganDecoder, loadTiTok, saveMaskGitVqganDecoder, saveTiTok, type TiTok } from '../src';
+import { createMaskGitVqgan, createTiTok, loadMaskGitVqgan, loadTiTok, saveMaskGitVqgan, saveTiTok, type TiTok } from '../src';
 import { TINY_VAE_CONFIG, officialConfigOf, officialFiles } from './helpers';
 
 const tiny = goldenCase('titok_tiny');
@@ -186,32 +186,32 @@ describe('loadTiTok / saveTiTok', () => {
   });
 });
 
-describe('loadMaskGitVqganDecoder', () => {
+describe('loadMaskGitVqgan', () => {
   const c = goldenCase('vqgan_decoder_tiny');
   const d = c.config.decoder;
-  const config = { hiddenChannels: d.hidden_channels, channelMult: d.channel_mult, numResBlocks: d.num_res_blocks, zChannels: d.z_channels, numEmbeddings: c.config.num_embeddings };
+  const config = { hiddenChannels: d.hidden_channels, channelMult: d.channel_mult, numResBlocks: d.num_res_blocks, zChannels: d.z_channels, numEmbeddings: c.config.num_embeddings, resolution: d.resolution };
 
-  it('skips the training-only encoder.* keys of the official file, and nothing else', async () => {
+  it('parts: [\'decoder\'] skips the encoder.* keys of the official file, and nothing else', async () => {
     const raw = readSafetensors(c.weightsBytes).tensors;
     const withEncoder = await writeSafetensors({ ...raw, 'encoder.conv_in.weight': raw['quantize.embedding.weight'] });
-    const model = await loadMaskGitVqganDecoder(withEncoder, { config });
+    const model = await loadMaskGitVqgan(withEncoder, { config, parts: ['decoder'] });
     model.dispose();
     const extra = await writeSafetensors({ ...raw, 'decoder.surprise': raw['quantize.embedding.weight'] });
-    await expect(loadMaskGitVqganDecoder(extra, { config })).rejects.toThrow(/unexpected \(1\): decoder\.surprise/);
+    await expect(loadMaskGitVqgan(extra, { config, parts: ['decoder'] })).rejects.toThrow(/unexpected \(1\): decoder\.surprise/);
     const folder = tempFolder();
     writeFileSync(join(folder, 'vqgan.safetensors'), c.weightsBytes);
-    const fromFile = await loadMaskGitVqganDecoder(join(folder, 'vqgan.safetensors'), { config });
+    const fromFile = await loadMaskGitVqgan(join(folder, 'vqgan.safetensors'), { config, parts: ['decoder'] });
     fromFile.dispose();
   });
 
-  it('createMaskGitVqganDecoder → saveMaskGitVqganDecoder → loadMaskGitVqganDecoder round-trips, config included', async () => {
-    const model = createMaskGitVqganDecoder(config, { seed: 4 });
+  it('createMaskGitVqgan (decoder only) → saveMaskGitVqgan → loadMaskGitVqgan round-trips, config included', async () => {
+    const model = createMaskGitVqgan(config, { seed: 4, parts: ['decoder'] });
     const folder = join(tempFolder(), 'vqgan');
-    await saveMaskGitVqganDecoder(model, folder);
-    const back = await loadMaskGitVqganDecoder(folder);
+    await saveMaskGitVqgan(model, folder);
+    const back = await loadMaskGitVqgan(folder, { parts: ['decoder'] });
     expect(back.config).toEqual(config);
     for (const [name, t] of Object.entries(model.stateDict())) expect(firstDifference(await back.stateDict()[name].data(), await t.data()), name).toBe(-1);
-    expect(() => createMaskGitVqganDecoder({ ...config, channelMult: [] })).toThrow(/channelMult must be a non-empty list/);
+    expect(() => createMaskGitVqgan({ ...config, channelMult: [] })).toThrow(/channelMult must be a non-empty list/);
     model.dispose();
     back.dispose();
   });

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type GoldenTensor, channelsLast, expectAllClose, expectExact, expectOnlyResult, goldenCase, tensorOf } from '@vtok/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadMaskGitVqganDecoder, loadTiTok, type TiTok } from '../src';
+import { loadMaskGitVqgan, loadTiTok, type TiTok } from '../src';
 import { convSame } from '../src/conv';
 import { officialFiles, tokensLast } from './helpers';
 
@@ -130,12 +130,12 @@ for (const name of ['titok_tiny', 'titok_nolegacy_tiny'] as const) {
 describe(`golden vqgan_decoder_tiny (${process.env.VTOK_TEST_BACKEND ?? 'cpu'})`, () => {
   const c = goldenCase('vqgan_decoder_tiny');
   const d = c.config.decoder;
-  const config = { hiddenChannels: d.hidden_channels, channelMult: d.channel_mult, numResBlocks: d.num_res_blocks, zChannels: d.z_channels, numEmbeddings: c.config.num_embeddings };
+  const config = { hiddenChannels: d.hidden_channels, channelMult: d.channel_mult, numResBlocks: d.num_res_blocks, zChannels: d.z_channels, numEmbeddings: c.config.num_embeddings, resolution: d.resolution };
 
   it('decodes codes to output.image (clamped) and dec.in to dec.out (unclamped)', async () => {
-    const model = await loadMaskGitVqganDecoder(c.weightsBytes, { config });
+    const model = await loadMaskGitVqgan(c.weightsBytes, { config, parts: ['decoder'] });
     const codes = tensorOf(c.io['input.codes']);
-    const image = await expectOnlyResult(() => model.decodeCodes(codes), 'decodeCodes');
+    const image = await expectOnlyResult(() => model.decode(codes), 'decode');
     const expected = nhwc(c.io['output.image']);
     await expectAllClose(image, expected, c.tolerance, 'output.image');
     const z = nhwc(c.io['dec.in']);
@@ -147,8 +147,8 @@ describe(`golden vqgan_decoder_tiny (${process.env.VTOK_TEST_BACKEND ?? 'cpu'})`
   });
 
   it('every decoder stage matches (conv_in, mid, up blocks with the nin_shortcut quirk, norm_out)', async () => {
-    const model = await loadMaskGitVqganDecoder(c.weightsBytes, { config });
-    const dec = model.decoder;
+    const model = await loadMaskGitVqgan(c.weightsBytes, { config, parts: ['decoder'] });
+    const dec = model.decoder!;
     const z = nhwc(c.io['dec.in']);
     const check = async (t: tf.Tensor, name: string) => {
       const ref = nhwc(c.io[name]);

@@ -1,7 +1,7 @@
 // loadTiTok from a hub id, served by a local hub on 127.0.0.1 (progress, cache, identical weights).
 import { expectHubRoundTrip, goldenCase, useLocalHub } from '@vtok/test-utils';
 import { expect, it } from 'vitest';
-import { loadMaskGitVqganDecoder, loadTiTok, type TiTok } from '../src';
+import { loadMaskGitVqgan, loadTiTok, type TiTok } from '../src';
 import { officialFiles } from './helpers';
 
 const local = useLocalHub();
@@ -15,13 +15,13 @@ it('loadTiTok loads hf:test/titok-tiny from the hub, then from the cache', async
   reference.dispose();
 });
 
-it('loadMaskGitVqganDecoder loads a weights file from the hub', async () => {
+it('loadMaskGitVqgan loads a weights file from the hub', async () => {
   const c = goldenCase('vqgan_decoder_tiny');
   const d = c.config.decoder;
-  const config = { hiddenChannels: d.hidden_channels, channelMult: d.channel_mult, numResBlocks: d.num_res_blocks, zChannels: d.z_channels, numEmbeddings: c.config.num_embeddings };
+  const config = { hiddenChannels: d.hidden_channels, channelMult: d.channel_mult, numResBlocks: d.num_res_blocks, zChannels: d.z_channels, numEmbeddings: c.config.num_embeddings, resolution: d.resolution };
   local.hub.setRepo('test/vqgan', { 'maskgit-vqgan.safetensors': c.weightsBytes });
-  const model = await loadMaskGitVqganDecoder('hf:test/vqgan', { hubEndpoint: local.hub.endpoint, cacheDir: local.cacheDir, weights: 'maskgit-vqgan.safetensors', config });
-  const reference = await loadMaskGitVqganDecoder(c.weightsBytes, { config });
+  const model = await loadMaskGitVqgan('hf:test/vqgan', { hubEndpoint: local.hub.endpoint, cacheDir: local.cacheDir, weights: 'maskgit-vqgan.safetensors', config, parts: ['decoder'] });
+  const reference = await loadMaskGitVqgan(c.weightsBytes, { config, parts: ['decoder'] });
   for (const [k, v] of Object.entries(reference.stateDict())) expect(Array.from(await model.stateDict()[k].data()), k).toEqual(Array.from(await v.data()));
   model.dispose();
   reference.dispose();
