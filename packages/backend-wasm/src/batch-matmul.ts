@@ -125,6 +125,18 @@ export function patchWasmBatchMatMul(): boolean {
           const out = original.kernelFunc({ inputs: { a: rowsOfA, b: transposeB ? swapLastTwo(b) : b }, backend, attrs: plain }) as tf.TensorInfo;
           return { ...out, shape: outShape };
         }
+        // Many small products (attention's per-head scores and values): XNNPACK packs the right operand
+        // on every call, which costs more than the product itself; plain loops over the heap do not.
+        if (onHeap && product(aBatch) > 1 && sameDims(aBatch, bBatch)) {
+          const m = transposeA ? a.shape[a.shape.length - 1] : a.shape[a.shape.length - 2];
+          const k = transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
+          const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+          if (m * k * n <= SMALL_PRODUCT) {
+            const out = backend.makeOutput([...aBatch, m, n], a.dtype);
+            smallBatchedMatMul(backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, product(aBatch), m, k, n, transposeA, transposeB);
+            return out;
+          }
+        }
         const A = transposeA ? swapLastTwo(a) : a;
         const B = transposeB ? swapLastTwo(b) : b;
         const batchDims = A.shape.slice(0, -2);
@@ -159,4 +171,41 @@ export function patchWasmBatchMatMul(): boolean {
   });
   patched = true;
   return true;
+}
+
+/** Products with at most this many multiply-adds per batch entry take the loop path (see smallBatchedMatMul). */
+export const SMALL_PRODUCT = 1 << 18;
+
+/**
+ * out[t] = op(a[t])·op(b[t]) for t < batch, op a transpose where asked; float32 accumulation in
+ * i-k-j order, so the innermost loop walks a row of b (contiguous when b is not transposed).
+ */
+export function smallBatchedMatMul(
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
+): void {
+  const [aRow, aCol] = transposeA ? [1, m] : [k, 1];
+  const [bRow, bCol] = transposeB ? [1, k] : [n, 1];
+  for (let t = 0; t < batch; t++) {
+    const a0 = t * m * k;
+    const b0 = t * k * n;
+    const o0 = t * m * n;
+    out.fill(0, o0, o0 + m * n);
+    for (let i = 0; i < m; i++) {
+      const oi = o0 + i * n;
+      for (let p = 0; p < k; p++) {
+        const av = a[a0 + i * aRow + p * aCol];
+        if (av === 0) continue;
+        const bp = b0 + p * bRow;
+        for (let j = 0; j < n; j++) out[oi + j] += av * b[bp + j * bCol];
+      }
+    }
+  }
 }

@@ -1,10 +1,10 @@
-// The BatchMatMul wrapper (transposed operands materialised, equal batches split into 2D products)
+// The BatchMatMul wrapper (transposed operands materialised, equal batches as heap loops or 2D products)
 // must give the cpu backend's result for every layout, leave no tensor behind, and keep gradients right.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { expectClose } from '@vtok/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { swapIsCheaper, transposeLastTwo } from '../src/batch-matmul';
+import { SMALL_PRODUCT, swapIsCheaper, transposeLastTwo } from '../src/batch-matmul';
 import { wasm } from '../src/index';
 
 function values(n: number, seed: number): number[] {
@@ -60,11 +60,19 @@ describe('wasm BatchMatMul wrapper', () => {
     { name: 'batched times 2D (linear layer)', a: [4, 5, 7], b: [7, 3] },
     { name: 'broadcast batch 1 against 3', a: [1, 5, 7], b: [3, 7, 3] },
     { name: 'tile-crossing sizes', a: [3, 40, 33], b: [3, 33, 70] },
+    // Equal batches: small entries take the heap loops, large ones one 2D product per entry.
+    { name: 'attention-like heads (loops)', a: [8, 17, 9], b: [8, 9, 17] },
+    { name: 'equal batch, entries above SMALL_PRODUCT (2D products)', a: [2, 70, 65], b: [2, 65, 70] },
     // transposeB: few rows against a wide weight, computed as (W·xᵀ)ᵀ (swapIsCheaper(6, 40, 50)).
     { name: 'few rows times a wide weight', a: [2, 3, 40], b: [40, 50] },
     { name: 'few rows times a wide rank-3 weight', a: [1, 6, 40], b: [1, 40, 50] },
     { name: 'batch 1 rank 4 times a weight', a: [1, 1, 6, 40], b: [40, 50] },
   ];
+
+  it('the layouts below put equal batches on both sides of SMALL_PRODUCT', () => {
+    expect(17 * 9 * 17).toBeLessThanOrEqual(SMALL_PRODUCT);
+    expect(70 * 65 * 70).toBeGreaterThan(SMALL_PRODUCT);
+  });
 
   it('swaps x·Wᵀ only when that moves fewer elements', () => {
     expect(swapIsCheaper(6, 40, 50)).toBe(true); // the wide-weight layouts above
