@@ -1,0 +1,293 @@
+/**
+ * The digits run, stage by stage: TiTok on MNIST (trainTokenizer) → held-out PSNR → tokens on disk
+ * (tokenizeDataset, writeTokenDataset) → class-conditional MaskGIT (trainGenerator) → a small classifier
+ * (Trainer) → samples per class, decoded and read back by the classifier. Every stage checkpoints into
+ * `<out>/checkpoints/<stage>` and continues from there with `resume`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '@vtok/core';
+import { createMaskGIT, saveMaskGIT, type MaskGITGenerator } from '@vtok/maskgit';
+import { createTiTok, saveTiTok, type TiTok } from '@vtok/titok';
+import {
+  codebookStats,
+  listCheckpoints,
+  loadTokenDataset,
+  mnistDigits,
+  psnr,
+  tokenizeDataset,
+  trainGenerator,
+  trainTokenizer,
+  writeTokenDataset,
+  type Dataset,
+  type FitResult,
+  type ImageExample,
+  type LogRecord,
+} from '@vtok/trainers';
+import { accuracyOf, DEFAULT_CLASSIFIER, DigitClassifier, saveClassifier, trainClassifier } from './classifier';
+import type { DigitsOptions } from './options';
+
+/** The digits TiTok of @vtok/trainers' recipe test, at 32×32: 16 tokens from a codebook of 256 (8 bits each). */
+export const DIGITS_TITOK = {
+  imageSize: 32,
+  encoder: { width: 64, numLayers: 2, numHeads: 4 },
+  decoder: { width: 64, numLayers: 2, numHeads: 4 },
+  encoderPatchSize: 4,
+  decoderPatchSize: 4,
+  numLatentTokens: 16,
+  tokenSize: 8,
+  quantizeMode: 'vq',
+  codebookSize: 256,
+  useL2Norm: true,
+  commitmentCost: 0.25,
+  isLegacy: false,
+  finetuneDecoder: false,
+  pixelCodebookSize: 0,
+} as const;
+
+export const DIGITS_MASKGIT = {
+  codebookSize: DIGITS_TITOK.codebookSize,
+  numClasses: 10,
+  tokenShape: [DIGITS_TITOK.numLatentTokens],
+  hiddenSize: 64,
+  numLayers: 2,
+  // One head: on wasm the attention's batched matmuls cost per (batch × head) item.
+  numHeads: 1,
+  intermediateSize: 256,
+  // No dropout: a few thousand steps are too short for it to pay off.
+  dropout: 0,
+  attnDrop: 0,
+};
+
+/** Learning rates: well above the official 1e-4 / 2e-4, which are tuned for runs of 10^5–10^6 steps. */
+const LR = { tokenizer: 2e-3, generator: 1e-3, classifier: 2e-3 };
+/** Weight EMA decay: 0.99 (≈ the last 100 steps) instead of the official 0.999, whose window is most of a short run. */
+const EMA = { decay: 0.99 };
+
+export interface StageFigures {
+  steps: number;
+  batchSize: number;
+  seconds: number;
+  /** The checkpoint the stage continued from (`--resume`). */
+  resumedFrom?: string;
+  /** The stage's last log record (loss and its terms). */
+  lastLog?: LogRecord;
+}
+
+export interface SamplingFigures {
+  guidanceScale: number;
+  randomizeTemperature: number;
+  samples: number;
+  /** Share of samples the classifier reads as the class they were asked for. */
+  accuracy: number;
+  perClass: number[];
+  /** Different token sequences among the samples (greedy sampling gives one per class). */
+  distinctSamples: number;
+}
+
+export interface DigitsReport {
+  backend: string;
+  options: Omit<DigitsOptions, 'out'> & { out: string };
+  data: { trainImages: number; testImages: number; imageShape: number[] };
+  tokenizer: StageFigures & {
+    config: typeof DIGITS_TITOK;
+    parameters: number;
+    /** Held-out PSNR (dB, mean over test digits) of encode → decode, before and after training. */
+    psnrUntrained: number;
+    psnr: number;
+    tokensPerImage: number;
+    bitsPerToken: number;
+    bytesPerImage: number;
+  };
+  tokenize: { seconds: number; images: number; usedCodes: number; codebookSize: number; perplexity: number };
+  generator: StageFigures & { config: typeof DIGITS_MASKGIT; parameters: number };
+  classifier: StageFigures & { parameters: number; heldOutAccuracy: number };
+  generation: { seconds: number; sampleSteps: number; samplesPerClass: number; settings: SamplingFigures[]; best: SamplingFigures };
+  files: Record<string, string>;
+  wallSeconds: number;
+}
+
+const seconds = (since: number) => Math.round((performance.now() - since) / 100) / 10;
+
+/** Dataset images stacked into one float32 [N, H, W, C] tensor, with their labels. */
+async function stack(data: Dataset<ImageExample>): Promise<{ images: tf.Tensor4D; labels: Int32Array }> {
+  const examples = await Promise.all(Array.from({ length: data.length }, (_, i) => data.get(i)));
+  const [h, w, c] = examples[0]!.shape;
+  const flat = new Float32Array(examples.length * h * w * c);
+  examples.forEach((e, i) => flat.set(e.image, i * h * w * c));
+  return { images: tf.tensor4d(flat, [examples.length, h, w, c]), labels: Int32Array.from(examples, (e) => e.label ?? -1) };
+}
+
+/** Mean held-out PSNR of encode → decode (reconstructions clipped to [0, 1], as an image is shown). */
+async function heldOutPsnr(model: TiTok, images: tf.Tensor4D, batchSize = 250): Promise<number> {
+  let sum = 0;
+  const n = images.shape[0];
+  for (let start = 0; start < n; start += batchSize) {
+    const part = tf.slice(images, [start, 0, 0, 0], [Math.min(batchSize, n - start), -1, -1, -1]);
+    const tokens = await model.encode(part);
+    const recon = await model.decode(tokens);
+    const total = tf.tidy(() => tf.sum(psnr(tf.clipByValue(recon, 0, 1), part)));
+    sum += (await total.data())[0]!;
+    tf.dispose([part, tokens, recon, total]);
+  }
+  return sum / n;
+}
+
+/** Refuses to mix a new run into an old one's checkpoints unless the user asked to resume. */
+async function checkFreshOrResume(dirs: string[], resume: boolean): Promise<void> {
+  if (resume) return;
+  for (const dir of dirs) {
+    const found = await listCheckpoints(dir);
+    if (found.length) throw new ConfigError(`${dir} already holds checkpoints of an earlier run (${found.length}); pass --resume to continue it, or choose another --out`);
+  }
+}
+
+export async function runDigits(options: DigitsOptions, log: (line: string) => void = () => {}): Promise<DigitsReport> {
+  const started = performance.now();
+  const out = resolve(options.out);
+  const dirs = {
+    checkpoints: { tokenizer: join(out, 'checkpoints', 'tokenizer'), generator: join(out, 'checkpoints', 'generator'), classifier: join(out, 'checkpoints', 'classifier') },
+    logs: join(out, 'logs'),
+    titok: join(out, 'titok'),
+    tokens: join(out, 'tokens'),
+    maskgit: join(out, 'maskgit'),
+    classifier: join(out, 'classifier'),
+  };
+  await checkFreshOrResume(Object.values(dirs.checkpoints), options.resume);
+  mkdirSync(dirs.logs, { recursive: true });
+  const stageRun = (stage: keyof typeof dirs.checkpoints, steps: number, batchSize: number) => ({
+    steps,
+    batchSize,
+    seed: options.seed,
+    logEvery: Math.max(1, Math.min(50, Math.floor(steps / 10))),
+    logFile: join(dirs.logs, `${stage}.jsonl`),
+    checkpoint: { dir: dirs.checkpoints[stage], every: options.checkpointEvery, keep: 2 },
+    resume: options.resume,
+    onLog: (r: LogRecord) => log(`  ${stage} step ${r.step}/${steps}: loss ${r.loss?.toFixed(4)}${r.psnr !== undefined ? `, psnr ${r.psnr.toFixed(2)} dB` : ''}${r.accuracy !== undefined ? `, accuracy ${r.accuracy.toFixed(3)}` : ''}`),
+  });
+  const figures = (r: FitResult, steps: number, batchSize: number, since: number): StageFigures => ({
+    steps,
+    batchSize,
+    seconds: seconds(since),
+    ...(r.resumedFrom ? { resumedFrom: r.resumedFrom } : {}),
+    ...(r.logs ? { lastLog: r.logs } : {}),
+  });
+
+  const train = await mnistDigits({ split: 'train', size: 32, channels: 3, limit: options.trainImages });
+  const test = await stack(await mnistDigits({ split: 'test', size: 32, channels: 3, limit: options.testImages }));
+  let titok: TiTok | undefined;
+  let maskgit: MaskGITGenerator | undefined;
+  let classifier: DigitClassifier | undefined;
+  try {
+    // 1. The tokenizer.
+    log(`tokenizer: TiTok 32×32 → ${DIGITS_TITOK.numLatentTokens} tokens of ${DIGITS_TITOK.codebookSize} codes, ${options.stepsTokenizer} steps of ${options.batchTokenizer}`);
+    titok = createTiTok(DIGITS_TITOK as never, { seed: options.seed + 1 });
+    let since = performance.now();
+    const psnrUntrained = await heldOutPsnr(titok, test.images);
+    const tokRun = await trainTokenizer(titok, train, { ...stageRun('tokenizer', options.stepsTokenizer, options.batchTokenizer), lr: LR.tokenizer, ema: EMA });
+    const tokFigures = figures(tokRun, options.stepsTokenizer, options.batchTokenizer, since);
+    const heldOut = await heldOutPsnr(titok, test.images);
+    log(`tokenizer: held-out PSNR ${psnrUntrained.toFixed(2)} dB untrained → ${heldOut.toFixed(2)} dB (${tokFigures.seconds} s)`);
+    await saveTiTok(titok, dirs.titok);
+
+    // 2. Tokens of the training digits, once, on disk; the generator trains from the stored file.
+    since = performance.now();
+    const content = await tokenizeDataset(titok, train, { name: dirs.titok, batchSize: 128 });
+    await writeTokenDataset(dirs.tokens, content);
+    const tokens = await loadTokenDataset(dirs.tokens);
+    const ids = tf.tensor2d(tokens.tokens, [tokens.length, DIGITS_TITOK.numLatentTokens], 'int32');
+    const usage = await codebookStats(ids, DIGITS_TITOK.codebookSize).finally(() => ids.dispose());
+    const tokenize = { seconds: seconds(since), images: tokens.length, usedCodes: usage.usedCodes, codebookSize: DIGITS_TITOK.codebookSize, perplexity: usage.perplexity };
+    log(`tokens: ${tokens.length} digits, ${usage.usedCodes}/${DIGITS_TITOK.codebookSize} codes used (perplexity ${usage.perplexity.toFixed(1)}), ${tokenize.seconds} s`);
+
+    // 3. The generator.
+    log(`generator: MaskGIT, ${options.stepsGenerator} steps of ${options.batchGenerator}`);
+    maskgit = createMaskGIT(DIGITS_MASKGIT, { seed: options.seed + 2 });
+    since = performance.now();
+    const genRun = await trainGenerator(maskgit, tokens, { ...stageRun('generator', options.stepsGenerator, options.batchGenerator), lr: LR.generator, ema: EMA });
+    const genFigures = figures(genRun, options.stepsGenerator, options.batchGenerator, since);
+    log(`generator: ${genFigures.seconds} s`);
+    await saveMaskGIT(maskgit, dirs.maskgit);
+
+    // 4. The judge: a classifier trained on real digits, tested on held-out ones.
+    log(`classifier: ${options.stepsClassifier} steps of ${options.batchClassifier}`);
+    classifier = new DigitClassifier(DEFAULT_CLASSIFIER, options.seed + 3);
+    since = performance.now();
+    const clsRun = await trainClassifier(classifier, train, { ...stageRun('classifier', options.stepsClassifier, options.batchClassifier), lr: LR.classifier });
+    const clsFigures = figures(clsRun, options.stepsClassifier, options.batchClassifier, since);
+    const heldOutAccuracy = (await accuracyOf(classifier, test.images, test.labels)).accuracy;
+    log(`classifier: held-out accuracy ${(100 * heldOutAccuracy).toFixed(1)} % (${clsFigures.seconds} s)`);
+    await saveClassifier(classifier, dirs.classifier);
+
+    // 5. Samples per class, decoded, read by the classifier.
+    since = performance.now();
+    const classes = Array.from({ length: 10 * options.samplesPerClass }, (_, i) => Math.floor(i / options.samplesPerClass));
+    const settings: SamplingFigures[] = [];
+    for (const randomizeTemperature of options.temperature) {
+      for (const guidanceScale of options.guidance) {
+        const sampled = await maskgit.sample({ classes, steps: options.sampleSteps, seed: options.seed, guidanceScale, randomizeTemperature });
+        const rows = (await sampled.array()) as number[][];
+        const decoded = await titok.decode(sampled).finally(() => sampled.dispose());
+        const images = tf.tidy(() => tf.clipByValue(decoded, 0, 1)) as tf.Tensor4D;
+        decoded.dispose();
+        const { accuracy, predictions } = await accuracyOf(classifier, images, classes).finally(() => images.dispose());
+        const perClass = Array.from({ length: 10 }, (_, c) => {
+          let right = 0;
+          for (let i = c * options.samplesPerClass; i < (c + 1) * options.samplesPerClass; i++) right += predictions[i] === c ? 1 : 0;
+          return right / options.samplesPerClass;
+        });
+        const distinctSamples = new Set(rows.map((r) => r.join(','))).size;
+        settings.push({ guidanceScale, randomizeTemperature, samples: classes.length, accuracy, perClass, distinctSamples });
+        log(`generation: guidance ${guidanceScale}, temperature ${randomizeTemperature}: ${(100 * accuracy).toFixed(1)} % read as the requested class (${distinctSamples} distinct of ${classes.length})`);
+      }
+    }
+    const best = settings.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+    const generation = { seconds: seconds(since), sampleSteps: options.sampleSteps, samplesPerClass: options.samplesPerClass, settings, best };
+
+    const tokensPerImage = DIGITS_TITOK.numLatentTokens;
+    const bitsPerToken = Math.log2(DIGITS_TITOK.codebookSize);
+    const report: DigitsReport = {
+      backend: tf.getBackend(),
+      options: { ...options, out },
+      data: { trainImages: train.length, testImages: test.labels.length, imageShape: [32, 32, 3] },
+      tokenizer: {
+        ...tokFigures,
+        config: DIGITS_TITOK,
+        parameters: titok.parameterCount(),
+        psnrUntrained,
+        psnr: heldOut,
+        tokensPerImage,
+        bitsPerToken,
+        bytesPerImage: (tokensPerImage * bitsPerToken) / 8,
+      },
+      tokenize,
+      generator: { ...genFigures, config: DIGITS_MASKGIT, parameters: maskgit.parameterCount() },
+      classifier: { ...clsFigures, parameters: classifier.parameterCount(), heldOutAccuracy },
+      generation,
+      files: { titok: dirs.titok, maskgit: dirs.maskgit, classifier: dirs.classifier, tokens: dirs.tokens, checkpoints: join(out, 'checkpoints'), logs: dirs.logs, report: join(out, 'report.json') },
+      wallSeconds: seconds(started),
+    };
+    writeFileSync(report.files.report!, `${JSON.stringify(report, null, 2)}\n`);
+    return report;
+  } finally {
+    test.images.dispose();
+    titok?.dispose();
+    maskgit?.dispose();
+    classifier?.dispose();
+  }
+}
+
+/** The few lines printed at the end of a run. */
+export function summary(r: DigitsReport): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  return [
+    `backend ${r.backend}, ${r.data.trainImages} train / ${r.data.testImages} held-out digits, ${r.wallSeconds} s in all`,
+    `tokenizer  ${r.tokenizer.steps} steps × ${r.tokenizer.batchSize}, ${r.tokenizer.seconds} s: held-out PSNR ${r.tokenizer.psnrUntrained.toFixed(2)} → ${r.tokenizer.psnr.toFixed(2)} dB; ${r.tokenizer.tokensPerImage} tokens × ${r.tokenizer.bitsPerToken} bits = ${r.tokenizer.bytesPerImage} bytes per image`,
+    `tokens     ${r.tokenize.usedCodes}/${r.tokenize.codebookSize} codes used, ${r.tokenize.seconds} s`,
+    `generator  ${r.generator.steps} steps × ${r.generator.batchSize}, ${r.generator.seconds} s`,
+    `classifier ${r.classifier.steps} steps × ${r.classifier.batchSize}, ${r.classifier.seconds} s: held-out accuracy ${pct(r.classifier.heldOutAccuracy)}`,
+    ...r.generation.settings.map((s) => `generation guidance ${s.guidanceScale}, temperature ${s.randomizeTemperature}: ${pct(s.accuracy)} recognised as the requested class (${s.distinctSamples} distinct of ${s.samples}; chance 10 %)`),
+    `saved to ${r.options.out} (report.json, titok/, maskgit/, classifier/, tokens/, checkpoints/, logs/)`,
+  ].join('\n');
+}
