@@ -33,3 +33,4 @@ export { PixelEncoder, DownsamplingBlock } from './pixel-encoder';
 export { PixelCodebook } from './pixel-codebook';
 export { titokParameterCount } from './size';
 export { titokFlops, transformerBlockFlops, convFlops, pixelDecoderFlops, type TiTokFlops } from './flops';
+export { titokStage2 } from './stage2';
