@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, SeededRandom, ShapeError, StateDictError } from '@vtok/core';
 import { disposeAll, expectAllClose, expectError, expectExact, expectGradientsReach, expectNoLeak, expectOnlyResult } from '@vtok/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMaskGitVqgan, createTiTok, loadMaskGitVqgan, type MaskGitVqganConfig, saveMaskGitVqgan } from '../src';
+import { createMaskGitVqgan, createTiTok, loadMaskGitVqgan, type MaskGitVqganConfig, saveMaskGitVqgan, titokStage2 } from '../src';
 import { tinyOfficialConfig } from './helpers';
 
 // 16² images → a 4×4 grid (3 levels, 2 average pools), 16 codes of 8 channels.
@@ -128,5 +128,24 @@ describe('MaskGitVqgan', () => {
     expect(Array.from(await titok.stateDict()['pixel_decoder.conv_in.weight'].data())).toEqual(Array.from(before));
     other.dispose();
     titok.dispose();
+  });
+
+  it('titokStage2 turns a stage-1 TiTok and its teacher into the stage-2 model: stage-1 weights, the teacher\'s pixel path, encoder side frozen', async () => {
+    const stage1 = createTiTok(tinyOfficialConfig({ codebook_size: 32, token_size: 8, use_l2_norm: true, commitment_cost: 0.25, is_legacy: true, finetune_decoder: false, vit_dec_patch_size: 4, pixel_quantize: { num_embeddings: 16 } }), { seed: 8 });
+    const stage2 = titokStage2(stage1, vqgan);
+    const own = stage2.stateDict();
+    for (const [k, v] of Object.entries(stage1.stateDict())) await expectExact(own[k], v, k);
+    for (const [k, v] of Object.entries(vqgan.decoder!.stateDict())) await expectExact(own[`pixel_decoder.${k}`], v, k);
+    const frozen = [...stage2.namedParameters()].filter(([n]) => n === 'latent_tokens' || n.startsWith('encoder.') || n.startsWith('quantize.'));
+    expect(frozen.length).toBeGreaterThan(0);
+    expect(frozen.every(([, v]) => !v.trainable)).toBe(true);
+    expect([...stage2.namedParameters()].filter(([n]) => n.startsWith('decoder.')).every(([, v]) => v.trainable)).toBe(true);
+    const x = tf.randomUniform([1, stage2.inputShape[0], stage2.inputShape[1], 3]);
+    const out = stage2.forward(x);
+    expect(out.reconstruction?.shape).toEqual([1, ...stage2.outputShape]);
+    tf.dispose([x, out.reconstruction!, out.indices, ...Object.values(out.losses)]);
+    await expectError(() => titokStage2(stage2, vqgan), ConfigError, /expected a stage-1 model/);
+    stage2.dispose();
+    stage1.dispose();
   });
 });

@@ -95,3 +95,28 @@ export function fitOptionsOf(run: RunOptions): FitOptions {
 
 /** Reads a batch's scalar without keeping it (for logs computed outside the tape). */
 export const scalarOf = (t: tf.Tensor): number => t.dataSync()[0];
+
+/** A recipe's official numbers, which its options override. */
+export interface RecipeDefaults {
+  lr: number;
+  betas: [number, number];
+  weightDecay: number;
+  endLr?: number;
+  ema?: OptimizerSettings['ema'];
+}
+
+/**
+ * The optimisation part of a recipe's phase (parameters, AdamW, schedule, clipping, EMA) from the user's
+ * options over the recipe's defaults; one place, so every recipe reads the options the same way.
+ */
+export function phaseSettings(module: Module, options: OptimizerSettings & RunOptions & { train?: ParameterSelection }, defaults: RecipeDefaults, who: string) {
+  const lr = options.lr ?? defaults.lr;
+  const ema = emaOf(options.ema ?? defaults.ema ?? true);
+  return {
+    parameters: selectParameters(module, options.train ?? 'all', who),
+    optimizer: adamwOf({ lr, betas: options.betas ?? defaults.betas, weightDecay: options.weightDecay ?? defaults.weightDecay }),
+    schedule: scheduleOf({ lr, endLr: options.endLr ?? defaults.endLr ?? 1e-5, schedule: options.schedule ?? 'cosine', warmupSteps: options.warmupSteps }, options.steps),
+    clipGradNorm: options.clipGradNorm === 0 ? undefined : (options.clipGradNorm ?? 1),
+    ema: ema || undefined,
+  };
+}

@@ -13,7 +13,7 @@ import { ConfigError, Module, ShapeError, ValueError, formatShape, type Trainabl
 import type { TokenBatch } from '../data/batches';
 import type { Dataset, TokenExample } from '../data/dataset';
 import { Trainer, type FitResult } from '../trainer';
-import { adamwOf, dataOf, emaOf, fitOptionsOf, scheduleOf, selectParameters, type OptimizerSettings, type ParameterSelection, type RunOptions } from './common';
+import { dataOf, fitOptionsOf, phaseSettings, type OptimizerSettings, type ParameterSelection, type RunOptions } from './common';
 
 export type TrainableGeneratorModule = Module & TrainableGenerator;
 
@@ -31,18 +31,13 @@ export async function trainGenerator(generator: TrainableGeneratorModule, data: 
     throw new ConfigError(`${WHO}: the generator must be a Module with trainingLoss (core's TrainableGenerator); got ${generator?.constructor?.name ?? typeof generator}`);
   }
   const expected = generator.tokens.shape.reduce((a, b) => a * b, 1);
-  const steps = options.steps;
   const trainer = new Trainer<TokenBatch>({
     seed: options.seed ?? 0,
     phases: [
       {
         name: 'generator',
         module: generator,
-        parameters: selectParameters(generator, options.train ?? 'all', WHO),
-        optimizer: adamwOf({ lr: options.lr ?? 2e-4, betas: options.betas ?? [0.9, 0.96], weightDecay: options.weightDecay ?? 0.03 }),
-        schedule: scheduleOf({ lr: options.lr ?? 2e-4, endLr: options.endLr ?? 1e-5, schedule: options.schedule ?? 'cosine', warmupSteps: options.warmupSteps }, steps),
-        clipGradNorm: options.clipGradNorm === 0 ? undefined : (options.clipGradNorm ?? 1),
-        ema: emaOf(options.ema ?? true) || undefined,
+        ...phaseSettings(generator, options, { lr: 2e-4, betas: [0.9, 0.96], weightDecay: 0.03 }, WHO),
         loss: (batch, ctx) => {
           if (!batch.labels) throw new ValueError(`${WHO}: the token dataset has no labels; class-conditional training needs one class per sample`);
           if (batch.tokens.shape[1] !== expected) {

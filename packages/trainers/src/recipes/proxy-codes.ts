@@ -18,7 +18,7 @@ import type { ImageBatch } from '../data/batches';
 import type { Dataset, ImageExample } from '../data/dataset';
 import { quantizerLoss, type QuantizerLossWeights } from '../losses/quantizer';
 import { Trainer, type FitResult } from '../trainer';
-import { adamwOf, dataOf, emaOf, fitOptionsOf, scheduleOf, selectParameters, type OptimizerSettings, type ParameterSelection, type RunOptions } from './common';
+import { dataOf, fitOptionsOf, phaseSettings, type OptimizerSettings, type ParameterSelection, type RunOptions } from './common';
 import { trainTokenizer, type TrainableTokenizerModule, type TrainTokenizerOptions } from './tokenizer';
 
 export interface TrainProxyCodesOptions extends RunOptions, OptimizerSettings {
@@ -35,18 +35,13 @@ export async function trainProxyCodes(student: TrainableTokenizerModule, teacher
   }
   if (!(student instanceof Module)) throw new ConfigError(`${WHO}: the student must be a Module`);
   const codes = teacher.tokens.vocabSize;
-  const steps = options.steps;
   const trainer = new Trainer<ImageBatch>({
     seed: options.seed ?? 0,
     phases: [
       {
         name: 'model',
         module: student,
-        parameters: selectParameters(student, options.train ?? 'all', WHO),
-        optimizer: adamwOf({ lr: options.lr ?? 1e-4, betas: options.betas ?? [0.9, 0.99], weightDecay: options.weightDecay ?? 1e-4 }),
-        schedule: scheduleOf({ lr: options.lr ?? 1e-4, endLr: options.endLr ?? 1e-5, schedule: options.schedule ?? 'cosine', warmupSteps: options.warmupSteps }, steps),
-        clipGradNorm: options.clipGradNorm === 0 ? undefined : (options.clipGradNorm ?? 1),
-        ema: emaOf(options.ema ?? true) || undefined,
+        ...phaseSettings(student, options, { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 1e-4 }, WHO),
         loss: (batch) => {
           // The teacher is frozen: its codes are targets, outside the student's gradient.
           const target = tf.tidy(() => {

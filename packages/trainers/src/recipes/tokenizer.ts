@@ -26,7 +26,7 @@ import { quantizerLoss, type QuantizerLossWeights } from '../losses/quantizer';
 import { l1Loss, l2Loss } from '../losses/reconstruction';
 import { psnr } from '../metrics';
 import { Trainer, type FitResult, type LossResult, type TrainPhase } from '../trainer';
-import { adamwOf, dataOf, emaOf, fitOptionsOf, scheduleOf, selectParameters, type OptimizerSettings, type ParameterSelection, type RunOptions } from './common';
+import { adamwOf, dataOf, fitOptionsOf, phaseSettings, scheduleOf, type OptimizerSettings, type ParameterSelection, type RunOptions } from './common';
 
 export type TrainableTokenizerModule = Module & TrainableTokenizer;
 
@@ -98,11 +98,7 @@ export async function trainTokenizer(tokenizer: TrainableTokenizerModule, data: 
   const model: TrainPhase<ImageBatch> = {
     name: gan ? 'generator' : 'model',
     module: tokenizer,
-    parameters: selectParameters(tokenizer, options.train ?? 'all', WHO),
-    optimizer: { ...adamwOf({ lr: settings.lr, betas: options.betas ?? [0.9, 0.99], weightDecay: options.weightDecay ?? 1e-4 }) },
-    schedule: scheduleOf(settings, steps),
-    clipGradNorm: options.clipGradNorm === 0 ? undefined : (options.clipGradNorm ?? 1),
-    ema: emaOf(options.ema ?? true) || undefined,
+    ...phaseSettings(tokenizer, options, { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 1e-4 }, WHO),
     loss: (batch, ctx) => {
       const images = batch.images;
       const out = tokenizer.forward(images, { training: true });
