@@ -4,10 +4,10 @@
  * hidden files and folders (a leading dot) are left out. With `labels`, each image's class is its top-level
  * subfolder, classes numbered in sorted order (torchvision's ImageFolder rule).
  */
-import { ConfigError, ValueError, isNode } from '@vtok/core';
+import { ConfigError, ValueError, isNode, nodeModule } from '@vtok/core';
 import { assertIndex, type Dataset, type ImageExample } from './dataset';
 import { describeHead, IMAGE_HEAD_BYTES, sniffImageFormat } from './image-format';
-import { importOptional, nodeBuiltin } from './optional';
+import { importOptional } from './optional';
 import type { ImageSize } from './transforms';
 
 /**
@@ -154,8 +154,8 @@ export async function imageFolder(root: string, options: ImageFolderOptions = {}
   if (typeof root !== 'string' || !root) throw new ValueError(`${WHO}: root must be a folder path, got ${JSON.stringify(root)}`);
   const settings = settingsOf(options);
   const sharp = await importOptional<SharpFunction>('sharp', WHO);
-  const fs = await nodeBuiltin<Fs>('node:fs/promises');
-  const path = await nodeBuiltin<Path>('node:path');
+  const fs = await nodeModule<Fs>('node:fs/promises');
+  const path = await nodeModule<Path>('node:path');
   const stat = await fs.stat(root).catch(() => undefined);
   if (!stat?.isDirectory()) throw new ValueError(`${WHO}: ${path.resolve(root)} is not a folder${stat ? '' : ' (it does not exist)'}`);
 

@@ -39,7 +39,3 @@ export async function importOptional<T>(specifier: string, neededBy: string): Pr
   return (module.default ?? module) as T;
 }
 
-/** A Node built-in (`node:fs/promises`, …), imported at run time so browser bundles do not pull it in. */
-export function nodeBuiltin<T>(specifier: string): Promise<T> {
-  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<T>;
-}
