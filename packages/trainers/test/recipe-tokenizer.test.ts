@@ -156,10 +156,10 @@ describe('the tokenizer recipes on digits', () => {
     // frequencies): stage 2 improves only a little, which is all this asserts (docs/training.md, Known limits).
     expect(pixel[1]).toBeLessThan(pixel[0]);
     // Stage 2 trains only the decoder side: the encoder, quantizer and latent tokens are frozen.
-    const frozen = [...model.namedParameters()].filter(([n]) => n === 'latent_tokens' || n.startsWith('encoder.') || n.startsWith('quantize.'));
+    const frozen = [...(model as TiTok).namedParameters()].filter(([n]) => n === 'latent_tokens' || n.startsWith('encoder.') || n.startsWith('quantize.'));
     expect(frozen.length).toBeGreaterThan(0);
     expect(frozen.every(([, v]) => !v.trainable)).toBe(true);
-    model.dispose();
+    (model as TiTok).dispose();
     student.dispose();
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });

@@ -12,14 +12,14 @@
  * model package's (`toStage2`); trainers only knows core's contracts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, Module, ShapeError, formatShape, type TrainableTokenizer } from '@vtok/core';
+import { ConfigError, ShapeError, formatShape, type TrainableTokenizer } from '@vtok/core';
 import type { NamedVariables } from '../params';
 import type { ImageBatch } from '../data/batches';
 import type { Dataset, ImageExample } from '../data/dataset';
 import { quantizerLoss, type QuantizerLossWeights } from '../losses/quantizer';
 import { Trainer, type FitResult } from '../trainer';
 import { dataOf, fitOptionsOf, phaseSettings, type OptimizerSettings, type ParameterSelection, type RunOptions } from './common';
-import { trainTokenizer, type TrainableTokenizerModule, type TrainTokenizerOptions } from './tokenizer';
+import { trainTokenizer, weightsModuleOf, type TrainableTokenizerModule, type TrainTokenizerOptions } from './tokenizer';
 
 export interface TrainProxyCodesOptions extends RunOptions, OptimizerSettings {
   quantizer?: QuantizerLossWeights;
@@ -30,18 +30,16 @@ const WHO = 'trainProxyCodes';
 
 /** Stage 1: trains `student` to predict `teacher`'s codes (the teacher is not changed). */
 export async function trainProxyCodes(student: TrainableTokenizerModule, teacher: TrainableTokenizer, data: Dataset<ImageExample>, options: TrainProxyCodesOptions): Promise<FitResult> {
-  for (const [what, m] of [['student', student], ['teacher', teacher]] as const) {
-    if (typeof (m as Partial<TrainableTokenizer>)?.forward !== 'function') throw new ConfigError(`${WHO}: the ${what} must implement core's TrainableTokenizer (forward)`);
-  }
-  if (!(student instanceof Module)) throw new ConfigError(`${WHO}: the student must be a Module`);
+  if (typeof (teacher as Partial<TrainableTokenizer>)?.forward !== 'function') throw new ConfigError(`${WHO}: the teacher must implement core's TrainableTokenizer (forward)`);
+  const weights = weightsModuleOf(student, WHO);
   const codes = teacher.tokens.vocabSize;
   const trainer = new Trainer<ImageBatch>({
     seed: options.seed ?? 0,
     phases: [
       {
         name: 'model',
-        module: student,
-        ...phaseSettings(student, options, { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 1e-4 }, WHO),
+        module: weights,
+        ...phaseSettings(weights, options, { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 1e-4 }, WHO),
         loss: (batch) => {
           // The teacher is frozen: its codes are targets, outside the student's gradient.
           const target = tf.tidy(() => {
@@ -97,7 +95,7 @@ export async function trainTwoStage(
     const stage2 = await trainTokenizer(model, data, { ...options.stage2, train });
     return { model, stage1, stage2 };
   } catch (error) {
-    if (model !== student) model.dispose();
+    if (model !== student) weightsModuleOf(model, WHO).dispose();
     throw error;
   }
 }

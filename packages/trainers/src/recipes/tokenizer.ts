@@ -28,7 +28,22 @@ import { psnr } from '../metrics';
 import { Trainer, type FitResult, type LossResult, type TrainPhase } from '../trainer';
 import { adamwOf, dataOf, fitOptionsOf, phaseSettings, scheduleOf, type OptimizerSettings, type ParameterSelection, type RunOptions } from './common';
 
-export type TrainableTokenizerModule = Module & TrainableTokenizer;
+/**
+ * A trainable tokenizer whose weights live in a Module: the tokenizer itself (TiTok, the MaskGIT-VQGAN)
+ * or its `model` (MAGVIT-v2's tokenizer wraps its network).
+ */
+export type TrainableTokenizerModule = TrainableTokenizer & (Module | { readonly model: Module });
+
+/** The Module that holds a trainable tokenizer's weights (see TrainableTokenizerModule). */
+export function weightsModuleOf(tokenizer: TrainableTokenizerModule, who: string): Module {
+  if (typeof (tokenizer as Partial<TrainableTokenizer>)?.forward !== 'function') {
+    throw new ConfigError(`${who}: the tokenizer must implement core's TrainableTokenizer (forward(images, { training })); got ${tokenizer?.constructor?.name ?? typeof tokenizer}`);
+  }
+  if (tokenizer instanceof Module) return tokenizer;
+  const model = (tokenizer as { model?: unknown }).model;
+  if (model instanceof Module) return model;
+  throw new ConfigError(`${who}: the tokenizer's weights must be a Module: the tokenizer itself or its \`model\`; got ${tokenizer?.constructor?.name ?? typeof tokenizer}`);
+}
 
 export interface GanSettings {
   /** The discriminator (e.g. `new NLayerDiscriminator({ hiddenChannels: 32, numStages: 2, numGroups: 8, poolSize: 4 })`). */
@@ -75,9 +90,7 @@ function reconstructionOf(out: TokenizerForward, images: tf.Tensor, who: string)
 
 /** Recipe 1: trains `tokenizer` on `data` in one stage. The model's weights change in place. */
 export async function trainTokenizer(tokenizer: TrainableTokenizerModule, data: Dataset<ImageExample>, options: TrainTokenizerOptions): Promise<FitResult> {
-  if (!(tokenizer instanceof Module) || typeof (tokenizer as Partial<TrainableTokenizer>).forward !== 'function') {
-    throw new ConfigError(`${WHO}: the tokenizer must be a Module with forward(images, { training }) (core's TrainableTokenizer); got ${tokenizer?.constructor?.name ?? typeof tokenizer}`);
-  }
+  const weights = weightsModuleOf(tokenizer, WHO);
   const steps = options.steps;
   const settings = {
     lr: options.lr ?? 1e-4,
@@ -97,8 +110,8 @@ export async function trainTokenizer(tokenizer: TrainableTokenizerModule, data: 
 
   const model: TrainPhase<ImageBatch> = {
     name: gan ? 'generator' : 'model',
-    module: tokenizer,
-    ...phaseSettings(tokenizer, options, { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 1e-4 }, WHO),
+    module: weights,
+    ...phaseSettings(weights, options, { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 1e-4 }, WHO),
     loss: (batch, ctx) => {
       const images = batch.images;
       const out = tokenizer.forward(images, { training: true });
