@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm start -- [--out digits-run] [--quick] …`: trains a TiTok and a class-conditional MaskGIT on MNIST
+// `pnpm start -- [--out digits-run] [--quick] …`: trains a 2D VQ tokenizer (MaskGIT-VQGAN) and a class-conditional MaskGIT on MNIST
 // digits, judges them (held-out PSNR; a classifier reading the generated digits) and writes report.json.
 // --backend picks the backend (default auto: VTOK_BACKEND when set, else the fastest that starts; wasm on a CPU).
 import { useBackend } from '@vtok/core';

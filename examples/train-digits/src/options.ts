@@ -25,7 +25,7 @@ export interface DigitsOptions {
   guidance: number[];
   /** MaskGIT randomizeTemperature values tried (0: greedy, every sample of a class alike). */
   temperature: number[];
-  /** MaskGIT sampling steps (16 tokens: 8 steps unmask two per step). */
+  /** MaskGIT sampling steps (64 tokens unmasked over 8 steps on MaskGIT's cosine schedule). */
   sampleSteps: number;
   seed: number;
   resume: boolean;
@@ -36,16 +36,16 @@ export interface DigitsOptions {
 
 /** The defaults: sized so the whole run takes about 12 minutes on wasm with two busy cores (see README). */
 export const DEFAULTS: Omit<DigitsOptions, 'out' | 'backend' | 'resume' | 'quick'> = {
-  stepsTokenizer: 120,
+  stepsTokenizer: 100,
   stepsGenerator: 300,
   stepsClassifier: 300,
   trainImages: 3000,
   testImages: 500,
-  batchTokenizer: 16,
+  batchTokenizer: 8,
   batchGenerator: 32,
   batchClassifier: 32,
   samplesPerClass: 10,
-  guidance: [0, 2],
+  guidance: [0, 1, 2],
   temperature: [0, 1],
   sampleSteps: 8,
   seed: 0,
@@ -64,6 +64,7 @@ export const QUICK: typeof DEFAULTS = {
   batchGenerator: 8,
   batchClassifier: 8,
   samplesPerClass: 1,
+  guidance: [0, 2],
   temperature: [0],
   sampleSteps: 4,
   checkpointEvery: 1,
