@@ -132,6 +132,7 @@ describe('the tokenizer recipes on digits', () => {
     expect(vqgan).toBeDefined();
     const teacher = vqgan!;
     const train = await mnistDigits({ split: 'train', size: 32, channels: 3, limit: 160 });
+    const tensorsBefore = tf.memory().numTensors;
     // Stage 1: a legacy decoder predicting the teacher's 8×8 codes (decoder patch 4 on 32×32).
     const student = createTiTok(
       { imageSize: 32, encoder: { width: 32, numLayers: 1, numHeads: 2 }, decoder: { width: 32, numLayers: 1, numHeads: 2 }, encoderPatchSize: 8, decoderPatchSize: 4, numLatentTokens: 16, tokenSize: 8, quantizeMode: 'vq', codebookSize: 256, useL2Norm: false, commitmentCost: 0.25, isLegacy: true, finetuneDecoder: false, pixelCodebookSize: 256 } as never,
@@ -139,7 +140,6 @@ describe('the tokenizer recipes on digits', () => {
     );
     const stage1Logs: LogRecord[] = [];
     const stage2Logs: LogRecord[] = [];
-    const tensorsBefore = tf.memory().numTensors;
     const { model } = await trainTwoStage(student, teacher, train, {
       stage1: { steps: 30, batchSize: 8, lr: 3e-3, logEvery: 1, progressBar: false, onLog: (l) => stage1Logs.push(l) },
       stage2: { steps: 15, batchSize: 8, lr: 1e-3, logEvery: 1, progressBar: false, onLog: (l) => stage2Logs.push(l) },
