@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { openModel, SaveError, saveFolder, saveModel } from '../src';
+import { openModel, SaveError, saveFile, saveFolder, saveModel } from '../src';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,6 +65,31 @@ describe('saveFolder / saveModel', () => {
     await expect(saveFolder(file, { 'a.txt': 'a' })).rejects.toThrow(/plain-file failed: it exists and is not a folder/);
     await expect(saveFolder(join(file, 'below'), { 'a.txt': 'a' })).rejects.toThrow(SaveError);
     await expect(saveFolder(join(temp, 'x'), { '../escape': 'a' })).rejects.toThrow(/not a plain file name/);
+  });
+});
+
+describe('saveFile', () => {
+  it('writes text, bytes or chunks, replaces the old file, creates folders, leaves no temporary; a failing write keeps the old file', async () => {
+    const file = join(temp, 'single', 'deep', 'out.bin');
+    await saveFile(file, 'first');
+    expect(readFileSync(file, 'utf8')).toBe('first');
+    await saveFile(file, new Uint8Array([1, 2, 3]));
+    expect([...readFileSync(file)]).toEqual([1, 2, 3]);
+    async function* chunks() {
+      yield new Uint8Array([4]);
+      yield new Uint8Array([5, 6]);
+    }
+    await saveFile(file, { chunks: chunks() });
+    expect([...readFileSync(file)]).toEqual([4, 5, 6]);
+    async function* failing() {
+      yield new Uint8Array([7]);
+      throw new Error('source dried up');
+    }
+    await expect(saveFile(file, { chunks: failing() })).rejects.toThrow(/out\.bin failed: source dried up/);
+    expect([...readFileSync(file)]).toEqual([4, 5, 6]);
+    expect(readdirSync(dirname(file))).toEqual(['out.bin']);
+    await expect(saveFile(dirname(file), 'x')).rejects.toThrow(/it exists and is a folder/);
+    await expect(saveFile(join(file, 'below'), 'x')).rejects.toThrow(SaveError);
   });
 });
 

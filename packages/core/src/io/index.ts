@@ -7,7 +7,7 @@ export { type FileEntry, type ModelSource, type LoadOptions, type ModelFiles, mo
 export { resolveConfigReferences, resolveReference, readJsonFile } from './config';
 export { type WeightsFormat, type WeightsEntry, type WeightsFile, type OpenWeightsOptions, sniffWeightsFormat, openWeights } from './weights';
 export { type TorchLayout, torchLayouts, torchShape, fromTorchLayout, toTorchLayout, loadWeightsInto, torchStateDictEntries, type LoadWeightsOptions } from './state-dict';
-export { type FileToSave, saveFolder, readableFolder } from './save';
+export { type FileToSave, saveFolder, saveFile, readableFolder } from './save';
 export {
   CONFIG_FILE,
   WEIGHTS_FILE,

@@ -4,14 +4,22 @@
  * place. A crash leaves the old folder or the new one, never a mix: if it strikes between the two
  * renames, the target is missing and its old copy sits beside it (`<name>.vtok-old-*`); loading reads
  * that copy, and the next save puts it back first. Files in the target that the save does not write
- * are carried over. Missing parent folders are created.
+ * are carried over. Missing parent folders are created. `saveFile` does the same for one file: a single
+ * rename replaces it, so the target holds the old content or the new one.
  */
 import { SaveError } from '../errors';
 import { writeSafetensorsStream, type WritableTensor } from '../safetensors/write';
 import { isNode, nodeFs, nodePath, processId, randomSuffix } from './env';
 
-/** A file to save: text, bytes, or tensors written as safetensors (streamed, tensor by tensor). */
-export type FileToSave = string | Uint8Array | { tensors: Record<string, WritableTensor>; metadata?: Record<string, string> };
+/**
+ * A file to save: text, bytes, tensors written as safetensors (streamed, tensor by tensor), or byte
+ * chunks written in order as they come (a file larger than one wants to hold in memory).
+ */
+export type FileToSave =
+  | string
+  | Uint8Array
+  | { tensors: Record<string, WritableTensor>; metadata?: Record<string, string> }
+  | { chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array> };
 
 const TMP = '.vtok-tmp-';
 const OLD = '.vtok-old-';
@@ -87,6 +95,7 @@ async function writeFile(path: string, content: FileToSave): Promise<void> {
     };
     if (typeof content === 'string') await write(new TextEncoder().encode(content));
     else if (content instanceof Uint8Array) await write(content);
+    else if ('chunks' in content) for await (const chunk of content.chunks) await write(chunk);
     else await writeSafetensorsStream(content.tensors, content.metadata, write);
     await handle.sync();
   } finally {
@@ -145,4 +154,33 @@ export async function saveFolder(target: string, files: Record<string, FileToSav
   }
   await syncPath(path.dirname(folder));
   if (stat) await fs.rm(old, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/**
+ * Saves one file atomically (Node): written under a temporary name beside it, flushed, then renamed over
+ * `target`, so a reader or a crash sees the old file or the new one, never a part. Missing parent folders
+ * are created; a temporary left by a dead writer is removed.
+ */
+export async function saveFile(target: string, content: FileToSave): Promise<void> {
+  if (!isNode()) throw new SaveError(String(target), 'writing a file needs Node');
+  const fs = await nodeFs();
+  const path = await nodePath();
+  const file = path.resolve(target);
+  try {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+  } catch (cause) {
+    throw new SaveError(file, `cannot create its parent folder: ${(cause as Error).message}`, { cause });
+  }
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (stat?.isDirectory()) throw new SaveError(file, 'it exists and is a folder');
+  for (const tmp of await leftovers(file, TMP)) if (!alive(pidOf(tmp))) await fs.rm(tmp, { force: true });
+  const temporary = `${file}${TMP}${randomSuffix()}`;
+  try {
+    await writeFile(temporary, content);
+    await fs.rename(temporary, file);
+  } catch (cause) {
+    await fs.rm(temporary, { force: true }).catch(() => undefined);
+    throw new SaveError(file, (cause as Error).message, { cause });
+  }
+  await syncPath(path.dirname(file));
 }
