@@ -42,7 +42,7 @@ const project = (name: string, include: string[], exclude: string[], env: Record
 export default defineConfig({
   test: {
     projects: [
-      project('unit', ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'], [...backendTests, '**/*.browser.test.ts'], {
+      project('unit', ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'scripts/test/**/*.test.ts'], [...backendTests, '**/*.browser.test.ts'], {
         VTOK_TEST_BACKEND: 'cpu',
       }),
       ...backends.map((backend) =>
