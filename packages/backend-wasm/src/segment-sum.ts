@@ -1,25 +1,12 @@
 /**
  * UnsortedSegmentSum on wasm: the gradient of gather (embeddings, codebook lookups). tfjs-wasm 4.22
  * has none, and the cpu backend's builds a mask, a product and a sum over the whole input for every
- * segment (quadratic: numSegments × x.size). This adds each row into its segment once, on the heap.
+ * segment (quadratic: numSegments × x.size). This adds each row into its segment once, on the heap
+ * (core's segmentSumInto, the loop core's cpu fix runs too).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DTypeError } from '@vtok/core';
-import type { HeapArray, WasmHeapBackend } from './wasm-heap';
-
-/**
- * out[ids[r]] += x[r] for rows r of x (`inner` values each); rows whose id is outside
- * [0, numSegments) are dropped, as tf.unsortedSegmentSum does. `out` must start zeroed.
- */
-export function segmentSumInto(x: HeapArray, ids: Int32Array, inner: number, numSegments: number, out: HeapArray): void {
-  for (let r = 0; r < ids.length; r++) {
-    const id = ids[r]!;
-    if (id < 0 || id >= numSegments) continue;
-    const from = r * inner;
-    const to = id * inner;
-    for (let j = 0; j < inner; j++) out[to + j]! += x[from + j]!;
-  }
-}
+import { DTypeError, segmentSumInto } from '@vtok/core';
+import type { WasmHeapBackend } from './wasm-heap';
 
 export const segmentSumOnHeap: tf.KernelFunc = ({ inputs, backend: untyped, attrs }) => {
   const backend = untyped as WasmHeapBackend;

@@ -1,4 +1,5 @@
 import './gradients';
+import './backend/cpu-kernels';
 export * from './errors';
 export * from './validate';
 export { inBatches } from './batching';
@@ -9,6 +10,7 @@ export * from './registry';
 export * from './pipeline';
 export * from './random';
 export * from './backend/cpu';
+export { segmentSumInto, CPU_KERNEL_FIXES, registerCpuKernelFixes } from './backend/cpu-kernels';
 export * from './backend/select';
 export { hostCpuDescription } from './backend/host';
 
