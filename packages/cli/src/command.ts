@@ -4,6 +4,7 @@
  * `--help`, and maps what `run` returns or throws to an exit code.
  */
 import type { ParseArgsConfig } from 'node:util';
+import { UsageError } from './errors';
 import type { Output } from './output';
 
 /** The options of a command, as node:util parseArgs takes them. */
@@ -77,4 +78,25 @@ export function stringOption(parsed: ParsedCommand, name: string, fallback?: str
 /** A boolean option: true when given. */
 export function flagOption(parsed: ParsedCommand, name: string): boolean {
   return parsed.values[name] === true;
+}
+
+export interface NumberRange {
+  integer?: boolean;
+  min?: number;
+  max?: number;
+}
+
+/** A numeric option checked against its range, or `fallback` when not given; a value out of range is a usage error (exit 2). */
+export function numberOption(parsed: ParsedCommand, name: string, fallback: number, range?: NumberRange): number;
+export function numberOption(parsed: ParsedCommand, name: string, fallback: undefined, range?: NumberRange): number | undefined;
+export function numberOption(parsed: ParsedCommand, name: string, fallback: number | undefined, range: NumberRange = {}): number | undefined {
+  const text = stringOption(parsed, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  const { integer = false, min = -Infinity, max = Infinity } = range;
+  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    const bounds = [min > -Infinity ? `>= ${min}` : '', max < Infinity ? `<= ${max}` : ''].filter(Boolean).join(' and ');
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}${bounds ? ` ${bounds}` : ''}, got "${text}"`);
+  }
+  return value;
 }

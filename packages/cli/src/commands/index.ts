@@ -1,8 +1,13 @@
 /** Every vtok command, in the order `vtok --help` lists them. Add yours with one import and one entry. */
 import type { Command } from '../command';
 import { backendsCommand } from './backends';
+import { benchCommand } from './bench';
 import { decodeCommand } from './decode';
+import { demoCommand } from './demo';
 import { encodeCommand } from './encode';
+import { generateCommand } from './generate';
+import { infoCommand } from './info';
 import { mergeCommand } from './merge';
+import { reconstructCommand } from './reconstruct';
 
-export const commands: Command[] = [encodeCommand, decodeCommand, mergeCommand, backendsCommand];
+export const commands: Command[] = [reconstructCommand, encodeCommand, decodeCommand, mergeCommand, generateCommand, infoCommand, backendsCommand, benchCommand, demoCommand];

@@ -1,0 +1,2 @@
+// The mnist package ships no types; the demo hands it to @vtok/trainers' mnistDigits, which checks its shape.
+declare module 'mnist';
