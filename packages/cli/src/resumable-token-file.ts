@@ -74,6 +74,10 @@ export async function openResumableTokenFile(target: string, header: TokenFileHe
     async finish() {
       if (written !== header.count) throw new RangeError(`only ${written} of ${header.count} entries were appended`);
       await handle.close();
+      // More bytes than this run appended means a second process wrote the same shard at the same time.
+      const expected = prefix.byteLength + header.count * header.bytesPerEntry;
+      const { size } = await fs.stat(partial);
+      if (size !== expected) throw new OutputError(partial, `it holds ${size} bytes where this run wrote ${expected}: was another process encoding the same output? Delete it and run again`);
       const reader = await fs.open(partial, 'r');
       try {
         await saveFile(target, { chunks: tokenFileChunks(header, recordsOf(reader, prefix.byteLength, header.count * header.bytesPerEntry)) });

@@ -140,6 +140,19 @@ describe('resumable token file', () => {
     await out.close();
   });
 
+  it('refuses to finish when a second process appended to the same partial file', async () => {
+    const target = join(temp, 'twice.vtok');
+    const [a, b] = [await openResumableTokenFile(target, header, batch), await openResumableTokenFile(target, header, batch)];
+    for (let i = 0; i < names.length; i += batch) {
+      const part = tokens.slice(i * 4, Math.min(names.length, i + batch) * 4);
+      await a.append(part);
+      await b.append(part);
+    }
+    await b.close();
+    await expect(a.finish()).rejects.toThrow(/was another process encoding the same output\? Delete it and run again/);
+    expect(existsSync(target)).toBe(false);
+  });
+
   it('an unwritable target is an OutputError naming the path', async () => {
     writeFileSync(join(temp, 'a-file'), 'x');
     await expect(openResumableTokenFile(join(temp, 'a-file', 'out.vtok'), header, batch)).rejects.toThrow(/cannot write .*a-file\/out\.vtok\.partial/);
