@@ -9,5 +9,6 @@ import { generateCommand } from './generate';
 import { infoCommand } from './info';
 import { mergeCommand } from './merge';
 import { reconstructCommand } from './reconstruct';
+import { trainCommand } from './train';
 
-export const commands: Command[] = [reconstructCommand, encodeCommand, decodeCommand, mergeCommand, generateCommand, infoCommand, backendsCommand, benchCommand, demoCommand];
+export const commands: Command[] = [reconstructCommand, encodeCommand, decodeCommand, mergeCommand, generateCommand, trainCommand, infoCommand, backendsCommand, benchCommand, demoCommand];
