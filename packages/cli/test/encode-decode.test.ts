@@ -14,6 +14,7 @@ import { mnistDigits, psnr } from '@vtok/trainers';
 import { pretrainedCard } from '@vtok/zoo';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src';
 import { readImages } from '../src/images';
 import { partialPath } from '../src/resumable-token-file';
 import { readTokenFile } from '../src/token-file';
@@ -93,7 +94,18 @@ describe('vtok encode / decode', () => {
     expect(json.entries[1].tokens).toEqual(Array.from(file.tokens.subarray(64, 128)));
   });
 
-  it('refuses a damaged or truncated token file with exit 3 and writes nothing', async () => {
+  it('leaves no tensor behind when run in-process', async () => {
+    const quiet = { write: () => true };
+    const io = { stdout: quiet, stderr: quiet, env: {}, cwd: temp };
+    const before = tf.memory().numTensors;
+    expect(await runCli(['encode', 'digits/000.png', 'digits/001.png', '--model', 'digits-vqgan', '--out', 'leak.vtok', '--backend', 'cpu'], io)).toBe(0);
+    expect(await runCli(['decode', 'leak.vtok', '--out', 'leak', '--backend', 'cpu'], io)).toBe(0);
+    expect(await runCli(['decode', 'leak.vtok', '--out', 'leak.png', '--backend', 'cpu'], io)).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(readdirSync(join(temp, 'leak')).sort()).toEqual(['digits']);
+  });
+
+  it('refuses a damaged or truncated token file (writing nothing) and a generator for --model with exit 3', async () => {
     const good = readFileSync(join(temp, 'all.vtok'));
     const flipped = Buffer.from(good);
     flipped[good.byteLength - 500] ^= 0x01;
@@ -107,7 +119,11 @@ describe('vtok encode / decode', () => {
     expect(short.stderr).toMatch(/short\.vtok is not a usable token file: .*truncated/);
     const notOne = await vtok(['decode', 'digits/000.png', '--out', 'never']);
     expectExit(notOne, 3);
+    expect(notOne.stderr).toMatch(/does not start with "VTOK"/);
     expect(existsSync(join(temp, 'never'))).toBe(false);
+    const generator = await vtok(['decode', 'all.vtok', '--out', 'by-generator', '--model', 'digits-maskgit']);
+    expectExit(generator, 3);
+    expect(generator.stderr).toMatch(/digits-maskgit is a maskgit generator; this needs a tokenizer/);
   });
 
   it('ends with exit 4 on an unwritable output, and exit 3 on a folder holding a non-image', async () => {
