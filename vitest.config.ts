@@ -49,7 +49,7 @@ export default defineConfig({
         project(backend, backendTests, [], { VTOK_TEST_BACKEND: backend, ...(backend === 'webgpu' ? webgpu.env : {}) }),
       ),
       ...(webgpu.ok && webgpu.chromium
-        ? [project('chromium', ['packages/*/test/**/*.browser.test.ts'], [], { VTOK_TEST_BACKEND: 'cpu', VTOK_CHROMIUM: webgpu.chromium })]
+        ? [project('chromium', ['packages/*/test/**/*.browser.test.ts', 'examples/*/test/**/*.browser.test.ts'], [], { VTOK_TEST_BACKEND: 'cpu', VTOK_CHROMIUM: webgpu.chromium })]
         : []),
     ],
   },
