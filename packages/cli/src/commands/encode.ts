@@ -149,7 +149,7 @@ export const encodeCommand: Command = {
       };
       output.result(summary);
       output.line(
-        `${target}: ${mine.length} images${shard ? ` (shard ${shard.index} of ${shard.count}: entries ${start}..${end - 1} of ${entries.length})` : ''}, ` +
+        `${target}: ${mine.length} images${shard ? ` (shard ${shard.index} of ${shard.count}: ${end > start ? `entries ${start}..${end - 1}` : 'none'} of ${entries.length} entries)` : ''}, ` +
           `${tokensPerEntry(header.tokenShape)} tokens × ${header.bitsPerToken} bits = ${header.bytesPerEntry} bytes per image; ${fileBytes} bytes with header and checksum`,
       );
       return ExitCode.Success;
