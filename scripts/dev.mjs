@@ -67,9 +67,15 @@ const commands = {
     if (r.error) throw r.error;
     if (r.status !== 0) process.exit(r.status ?? 1);
   },
+  // The quick start: `vtok demo` (the zoo's digits models on the best backend here), after building the CLI
+  // and what it depends on (turbo's cache makes that a no-op when nothing changed). It runs in the folder npm
+  // was started from, so `--out` and the default demo-out/ land where the user is.
   demo: (args) => {
-    turbo('build');
-    run(process.execPath, [join(root, 'examples', 'demo', 'src', 'main.mjs'), ...args]);
+    turbo('build', '--filter=@vtok/cli...');
+    const cwd = process.env.INIT_CWD ?? process.cwd();
+    const r = spawnSync(process.execPath, [join(root, 'packages', 'cli', 'dist', 'bin.js'), 'demo', ...args], { cwd, stdio: 'inherit', env });
+    if (r.error) throw r.error;
+    if (r.status !== 0) process.exit(r.status ?? 1);
   },
   bench: (args) => {
     turbo('build');
