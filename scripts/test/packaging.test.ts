@@ -35,7 +35,7 @@ describe('the repository', () => {
   it('finds every published package, the new ones included', () => {
     const names = packages.map((p) => p.manifest.name);
     expect(names).toEqual(expect.arrayContaining(['@vtok/core', '@vtok/quantizers', '@vtok/titok', '@vtok/magvit2',
-      '@vtok/maskgit', '@vtok/trainers', '@vtok/backend-wasm', '@vtok/backend-webgpu', '@vtok/backend-cuda']));
+      '@vtok/maskgit', '@vtok/trainers', '@vtok/backend-wasm', '@vtok/backend-webgpu', '@vtok/backend-cuda', '@vtok/zoo', '@vtok/cli']));
     expect(names).not.toContain('@vtok/test-utils');
   });
 });
