@@ -82,8 +82,7 @@ export const decodeCommand: Command = {
           if (io.signal?.aborted) throw new InterruptedError();
           const size = Math.min(batch, header.count - from);
           const tokens = tf.tensor(file.tokens.subarray(from * per, (from + size) * per), [size, ...header.tokenShape], 'int32');
-          const images = (await tokenizer.decode(tokens)) as tf.Tensor4D;
-          tokens.dispose();
+          const images = (await tokenizer.decode(tokens).finally(() => tokens.dispose())) as tf.Tensor4D;
           if (grid) pictures.push(images);
           else {
             try {

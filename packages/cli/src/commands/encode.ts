@@ -89,13 +89,13 @@ export const encodeCommand: Command = {
       const encodeBatch = async (from: number): Promise<Int32Array> => {
         const files = mine.slice(from, from + batch).map((e) => e.path);
         const { images } = await readImages(files, { size: [height, width], resize: flagOption(parsed, 'resize') });
+        let tokens: Awaited<ReturnType<typeof tokenizer.encode>> | undefined;
         try {
-          const tokens = await tokenizer.encode(images);
-          const values = new Int32Array(await tokens.data());
-          tokens.dispose();
-          return values;
+          tokens = await tokenizer.encode(images);
+          return new Int32Array(await tokens.data());
         } finally {
           images.dispose();
+          tokens?.dispose();
         }
       };
       const progress = output.progress(shard ? `encode shard ${shard.index}/${shard.count}` : 'encode', mine.length);
@@ -112,7 +112,7 @@ export const encodeCommand: Command = {
           progress.update(Math.min(mine.length, from + batch));
         }
         progress.finish();
-        output.result({ ...tokenFileJson({ header, tokens: all }), ...(shard ? { shard } : {}), backend: backendJson(backend) });
+        output.result({ ...tokenFileJson({ header, tokens: all }), backend: backendJson(backend) });
         return ExitCode.Success;
       }
 
