@@ -4,6 +4,7 @@
  * token file is bytesPerImage × N plus its header and checksum; damaged token files and unwritable outputs
  * end with exit 3 and 4; three shard processes merged equal one unsharded run byte for byte, as does a run
  * killed midway and started again; a Kubernetes Indexed Job's JOB_COMPLETION_INDEX picks the shard.
+ * The tests run in order: the later ones compare against the token file the first one writes (all.vtok).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
