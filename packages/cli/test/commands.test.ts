@@ -46,7 +46,9 @@ const expectExit = (run: Run, code: number) => expect(run.code, `exit code; stdo
 async function inProcess(...argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const io: CliIO = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env: { VTOK_BACKEND: 'wasm' }, cwd: temp };
+  const tty = argv[0] === '--tty';
+  if (tty) argv.shift();
+  const io: CliIO = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t), isTTY: tty }, env: { VTOK_BACKEND: 'wasm' }, cwd: temp };
   const code = await runCli(argv, io);
   return { code, stdout, stderr };
 }
@@ -101,10 +103,14 @@ describe('vtok (in-process)', () => {
     expect(backend.stderr).toMatch(/--backend "tpu" is not a backend; expected one of: auto, cuda, webgpu, wasm, cpu/);
   });
 
-  it('reconstructs and generates leaving no tensor behind', async () => {
+  it('reconstructs and generates leaving no tensor behind; a progress bar only on a terminal', async () => {
     const before = tf.memory().numTensors;
-    expect((await inProcess('reconstruct', 'digits', '--out', 'leak.png')).code).toBe(0);
-    expect((await inProcess('generate', '--class', '1', '--n', '1', '--steps', '2', '--out', 'leak-gen.png')).code).toBe(0);
+    const onTerminal = await inProcess('--tty', 'reconstruct', 'digits', '--out', 'leak.png');
+    expect(onTerminal.code).toBe(0);
+    expect(onTerminal.stderr).toMatch(/\rreconstruct \[#+\] 4\/4/);
+    const piped = await inProcess('generate', '--class', '1', '--n', '1', '--steps', '2', '--out', 'leak-gen.png');
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).not.toContain('\r');
     expect(tf.memory().numTensors).toBe(before);
   });
 });
@@ -180,6 +186,20 @@ describe('vtok generate', () => {
     const unwritable = await vtok('generate', '--out', 'a-file/gen.png');
     expectExit(unwritable, 4);
     expect(unwritable.stderr).toMatch(/a-file/);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('stops a running command with exit 130 and writes no picture', async () => {
+    const child = spawn(process.execPath, [bin, 'demo', '--out', 'interrupted'], { cwd: temp, env: { ...process.env, VTOK_BACKEND: 'wasm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (stdout.includes('backend:')) child.kill('SIGINT');
+    });
+    const code = await new Promise((done) => child.on('close', done));
+    expect(code, stdout).toBe(ExitCode.Interrupted);
+    expect(readdirSync(join(temp, 'interrupted'))).toEqual([]);
   });
 });
 
