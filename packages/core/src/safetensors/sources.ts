@@ -2,15 +2,16 @@
  * One safetensors file from bytes, a path (Node) or a URL, through core's I/O layer (remote files go
  * through its cache and report progress), and an atomic single-file save.
  */
-import { ConfigError, FileNotFoundError } from '../errors';
-import { isHttpUrl, isNode, nodeFs, nodeModule, nodePath, randomSuffix } from '../io/env';
+import { ConfigError, FileNotFoundError, SafetensorsError, SaveError } from '../errors';
+import { isHttpUrl, isNode, nodeModule, nodePath } from '../io/env';
 import { openLocalFile, type OpenedFile } from '../io/file';
+import { saveFile } from '../io/save';
 import { type LoadOptions, openRemoteFile } from '../io/sources';
 import { setOwn } from './header';
 import { readSafetensors } from './read';
 import { openSafetensorsStream } from './stream';
 import type { RawTensor, ReadSafetensorsOptions, SafetensorsFile } from './types';
-import { writeSafetensorsStream, type WritableTensor } from './write';
+import type { WritableTensor } from './write';
 
 /** Anything that can be read as one file: bytes, a path (Node), or a URL. */
 export type SafetensorsSource = string | URL | Uint8Array | ArrayBuffer;
@@ -88,42 +89,15 @@ export async function loadSafetensors(source: SafetensorsSource, options: LoadSa
 }
 
 /**
- * Writes tensors to a safetensors file (Node). The bytes go to a temporary file next to the target,
- * which is flushed to disk and then renamed over the target, so a crash leaves either the old file or
- * the complete new one, never a partial checkpoint.
+ * Writes tensors to a safetensors file (Node), streamed tensor by tensor through core's atomic `saveFile`:
+ * a crash leaves either the old file or the complete new one, never a partial checkpoint. A malformed
+ * tensor is the SafetensorsError the writer raised; other failures are a SaveError.
  */
 export async function saveSafetensorsFile(path: string | URL, tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Promise<void> {
-  const fs = await nodeFs();
   const { fileURLToPath } = await nodeModule<typeof import('node:url')>('node:url');
-  const { dirname } = await nodePath();
-  const target = path instanceof URL ? fileURLToPath(path) : path;
-  const temporary = `${target}.${randomSuffix()}.tmp`;
   try {
-    const handle = await fs.open(temporary, 'wx');
-    try {
-      // Streamed tensor by tensor: no second copy of the model in memory, and no 2 GiB Buffer limit.
-      await writeSafetensorsStream(tensors, metadata, async (bytes) => {
-        let written = 0;
-        while (written < bytes.byteLength) written += (await handle.write(bytes, written, bytes.byteLength - written)).bytesWritten;
-      });
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temporary, target);
+    await saveFile(path instanceof URL ? fileURLToPath(path) : path, { tensors, metadata });
   } catch (error) {
-    await fs.rm(temporary, { force: true }).catch(() => undefined);
-    throw error;
-  }
-  // Make the rename itself durable where directories can be synced (not on Windows).
-  try {
-    const dir = await fs.open(dirname(target), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  } catch {
-    // best effort
+    throw error instanceof SaveError && error.cause instanceof SafetensorsError ? error.cause : error;
   }
 }
