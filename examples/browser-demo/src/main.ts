@@ -121,8 +121,10 @@ async function generate(models: DigitModels, digit: number, steps: number): Prom
   ui.generated.dataset.done = 'false';
   // Each step decodes the step's current guess (its predictions where tokens are still masked), in order.
   let shown: Promise<void> = Promise.resolve();
+  let onCanvas: Int32Array | undefined;
   const showStep = async (event: MaskGITStepEvent) => {
     await decodeInto(models, event.sampled, ui.generated);
+    onCanvas = event.sampled;
     const kept = event.tokens.filter((id) => id !== maskId).length;
     ui.generatedTokens.textContent = tokenGrid(event.tokens, columns, maskId);
     ui.generated.dataset.step = String(event.step);
@@ -140,7 +142,8 @@ async function generate(models: DigitModels, digit: number, steps: number): Prom
   try {
     await shown;
     const ids = (await tokens.data()) as Int32Array;
-    await decodeInto(models, ids, ui.generated);
+    // The last step re-masks nothing, so its guess is the result and is on the canvas already.
+    if (!onCanvas || ids.some((id, i) => id !== onCanvas?.[i])) await decodeInto(models, ids, ui.generated);
     ui.generatedTokens.textContent = tokenGrid(ids, columns, maskId);
   } finally {
     tokens.dispose();

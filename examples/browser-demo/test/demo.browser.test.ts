@@ -32,6 +32,7 @@ async function openDemo(page: Page, url: string, errors: string[]): Promise<void
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url);
   await waitUntilReady(page);
+  expect(await page.locator('#load-progress').evaluate((bar) => (bar as HTMLProgressElement).value)).toBe(100);
 }
 
 const tensorCount = async (page: Page) => Number(await page.locator('#tensors').getAttribute('data-tensors'));
@@ -112,7 +113,7 @@ describe('the browser demo in Chromium', () => {
     expect(psnr).toBeGreaterThan(12);
     expect(await page.locator('#encode-info').textContent()).toContain('64 bytes');
 
-    expect(await generate(page, 3, 4)).toEqual([1, 2, 3, 4]);
+    expect(await generate(page, 3, 3)).toEqual([1, 2, 3]);
     expect(await canvasVariance(page, 'generated')).toBeGreaterThan(500);
     expect(await page.locator('#generated-tokens').textContent()).not.toContain('·');
 
@@ -120,6 +121,17 @@ describe('the browser demo in Chromium', () => {
     expect(errors).toEqual([]);
     await page.screenshot({ path: join(artifacts, 'webgpu.png'), fullPage: true });
   }, slow * 2);
+
+  it('on auto, prefers wasm to a software-only WebGPU adapter and says so', async () => {
+    const browser = await launchChromium();
+    browsers.push(browser);
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    await openDemo(page, `${server.url}/`, errors);
+    expect(await page.locator('#backend').getAttribute('data-backend')).toBe('wasm');
+    expect(await page.locator('#backend-notes').textContent()).toMatch(/^not webgpu: only a software adapter is present .*slower than wasm/);
+    expect(errors).toEqual([]);
+  }, slow);
 
   it('falls back to wasm without WebGPU: an uploaded digit is tokenized, a non-image refused, a generation completes', async () => {
     const browser = await chromium.launch({
