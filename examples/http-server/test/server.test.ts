@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DigitsPipeline, loadDigitsPipeline } from '../src/digits';
 import { createGenerationServer, type GenerationServer } from '../src/server';
 
+// Loaded CI machines can take a while to get requests to the server.
+const POLL = { timeout: 30_000, interval: 20 };
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 let digits: DigitsPipeline;
@@ -20,11 +22,12 @@ afterAll(() => digits?.dispose());
 
 /** The pipeline with counts of its generations (running at once, started, stopped by an abort) and an optional gate each waits at. */
 function watched(pipeline: Pipeline, gate?: Promise<void>) {
-  const counts = { running: 0, peak: 0, started: 0, aborted: 0 };
+  const counts = { running: 0, peak: 0, started: 0, aborted: 0, lastSignal: undefined as AbortSignal | undefined };
   const wrapped: Pipeline = {
     ...pipeline,
     async generate(options) {
       counts.started++;
+      counts.lastSignal = options.signal;
       counts.peak = Math.max(counts.peak, ++counts.running);
       try {
         await gate;
@@ -134,7 +137,7 @@ describe('the digits HTTP server', () => {
     const { app, base } = await start(pipeline, { concurrency: 1, queue: 1 });
     const running = fetch(`${base}/generate?class=1&seed=1&steps=2`);
     const waiting = fetch(`${base}/generate?class=2&seed=2&steps=2`);
-    await expect.poll(async () => (await (await fetch(`${base}/health`)).json()) as object).toMatchObject({ running: 1, waiting: 1 });
+    await expect.poll(async () => (await (await fetch(`${base}/health`)).json()) as object, POLL).toMatchObject({ running: 1, waiting: 1 });
     const turnedAway = await fetch(`${base}/generate?class=3&seed=3&steps=2`);
     expect(turnedAway.status).toBe(503);
     open();
@@ -151,10 +154,11 @@ describe('the digits HTTP server', () => {
     const before = tf.memory().numTensors;
     const clients = Array.from({ length: 3 }, () => new AbortController());
     const requests = clients.map((client, i) => fetch(`${base}/generate?class=${i}&steps=8`, { signal: client.signal }).catch((e: Error) => e.name));
-    await expect.poll(async () => (await (await fetch(`${base}/health`)).json()) as object).toMatchObject({ running: 1, waiting: 2 });
+    await expect.poll(async () => (await (await fetch(`${base}/health`)).json()) as object, POLL).toMatchObject({ running: 1, waiting: 2 });
     for (const client of clients) client.abort();
     expect(await Promise.all(requests)).toEqual(['AbortError', 'AbortError', 'AbortError']);
-    await new Promise((r) => setTimeout(r, 50)); // the server reads the closed sockets
+    await expect.poll(() => counts.lastSignal?.aborted, POLL).toBe(true); // the server has read the hang-ups
+    await new Promise((r) => setTimeout(r, 50));
     open();
     await settled(base);
     // The running one (held at the gate, so the server reads the hang-up) stops at its first step; the two waiting never start.
@@ -169,7 +173,7 @@ describe('the digits HTTP server', () => {
     const { pipeline } = watched(digits.pipeline, new Promise<void>((resolve) => (open = resolve)));
     const { app, base } = await start(pipeline, { concurrency: 1, queue: 1 });
     const running = fetch(`${base}/generate?class=5&seed=5&steps=2`);
-    await expect.poll(async () => (await (await fetch(`${base}/health`)).json()) as object).toMatchObject({ running: 1 });
+    await expect.poll(async () => (await (await fetch(`${base}/health`)).json()) as object, POLL).toMatchObject({ running: 1 });
     const closed = app.close();
     await expect(fetch(`${base}/health`)).rejects.toThrow(); // the listening socket is gone
     open();
