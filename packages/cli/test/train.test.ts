@@ -3,7 +3,7 @@
  * at a tiny size on a folder of 8 generated PNGs, on wasm. A fresh run writes the model, checkpoints and
  * JSON-line logs; a second run into the same folder is refused without --resume and resumes with it to
  * the same weights as an uninterrupted run; a non-image in the folder is exit 3; fine-tuning the zoo's
- * digits-vqgan trains its decoder only. Option errors are checked in-process (no model is built).
+ * digits-vqgan trains its decoder only. The progress bar and option errors are checked in-process.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -91,11 +91,24 @@ describe('vtok train (spawned)', () => {
   });
 });
 
-describe('vtok train options (in-process)', () => {
+describe('vtok train in-process: progress bar and options', () => {
   const io = () => {
     const out = { stdout: '', stderr: '' };
     return { out, io: { stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) }, env: {}, cwd: temp } };
   };
+
+  it('draws a progress bar on a terminal, with the log records above it, and none in a pipe', async () => {
+    const { out, io: cli } = io();
+    const terminal = { ...cli, stderr: { ...cli.stderr, isTTY: true, columns: 80 } };
+    expect(await runCli(['train', ...tiny, '--out', 'tty', '--steps', '2'], terminal), out.stderr).toBe(ExitCode.Success);
+    expect(out.stderr).toMatch(/\rtrain \[#+\.*\] 1\/2 /);
+    expect(out.stderr).toMatch(/\rstep 2\/2, loss [\d.]+, psnr [\d.]+ dB\n\rtrain \[#{40}\] 2\/2 /);
+    expect(out.stdout).toMatch(/^training fresh tiny \(16×16, 64 tokens of 64\) on 8 images, backend wasm\n2 steps in /);
+    const piped = io();
+    expect(await runCli(['train', ...tiny, '--out', 'piped', '--steps', '1'], piped.io)).toBe(ExitCode.Success);
+    expect(piped.out.stderr).not.toMatch(/train \[/);
+    expect(piped.out.stderr).toMatch(/^step 1\/1, loss/m);
+  });
 
   it('refuses a missing --data or --out, a bad number and an unknown --model with exit 2', async () => {
     for (const [args, message] of [

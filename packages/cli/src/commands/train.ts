@@ -71,7 +71,7 @@ async function trainingData(data: string, size: number, limit: number | undefine
   });
   for (const { file, reason } of folder.skipped) output.note(`skipped ${file}: ${reason}`);
   if (limit === undefined || limit >= folder.length) return folder;
-  return { length: limit, get: (i) => folder.get(i) };
+  return { length: limit, get: (i: number) => folder.get(i) };
 }
 
 /** Refuses to mix a new run into an earlier run's checkpoints unless --resume says to continue it. */
@@ -186,7 +186,12 @@ async function train(parsed: ParsedCommand, context: CommandContext): Promise<nu
       },
       onLog: (record: LogRecord) => {
         if (output.json) io.stdout.write(`${JSON.stringify({ type: 'log', ...record })}\n`);
-        else output.note(logLine(record, steps));
+        else {
+          // Clear the bar's line, print the record, redraw the bar under it.
+          bar.finish();
+          output.note(logLine(record, steps));
+          bar.update(record.step);
+        }
       },
     };
     let result: FitResult;
