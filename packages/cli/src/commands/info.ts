@@ -8,7 +8,8 @@ import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { loadModelArgument, tokenBudget, type LoadedModel } from '../models';
 import { resolvePath } from '../paths';
-import { loadOptions } from './model-options';
+import { activateBackend } from '../backend';
+import { loadOptions, modelCommandHelp, modelCommandOptions } from './model-options';
 
 export const infoCommand: Command = {
   name: 'info',
@@ -21,12 +22,15 @@ export const infoCommand: Command = {
     "@vtok/trainers (trainer.json + state.safetensors, or a folder of step-<n> checkpoints): its step, tensors and state.",
   ].join('\n'),
   allowPositionals: true,
-  options: {},
+  options: { ...modelCommandOptions },
+  optionHelp: { ...modelCommandHelp },
   async run(parsed, context) {
     if (parsed.positionals.length !== 1) throw new UsageError(`give one model or checkpoint folder, got ${parsed.positionals.length} (see: vtok info --help)`);
     const [argument] = parsed.positionals;
     const checkpoint = await checkpointFolder(resolvePath(context.io, argument));
     if (checkpoint) return describeCheckpoint(checkpoint.folder, checkpoint.steps, context);
+    // The weights are only read, not run; the backend holds them (and tfjs's pure-JS cpu one would print a banner).
+    await activateBackend(parsed, context.io);
     const loaded = await loadModelArgument(argument, { cwd: context.io.cwd, ...loadOptions(context) });
     try {
       describeModel(argument, loaded, context);
