@@ -38,27 +38,11 @@ function zooModels(): Plugin {
   };
 }
 
-/**
- * Vite rewrites `new URL(`…${name}…`, import.meta.url)` into a lookup in a glob of the files it matches;
- * the zoo's URL names a folder, which no glob matches, so the lookup gives `undefined`. Marked
- * `@vite-ignore` it stays the URL it is. (Once @vtok/zoo marks it itself, this finds nothing to change.)
- */
-function zooFolderUrl(): Plugin {
-  return {
-    name: 'vtok-zoo-folder-url',
-    enforce: 'pre',
-    transform(code, id) {
-      if (!/[\\/]zoo[\\/](src[\\/]source\.ts|dist[\\/]index\.js)$/.test(id)) return undefined;
-      return code.replace(/new URL\(\s*(`\.\.\/models\/)/, 'new URL(/* @vite-ignore */ $1');
-    },
-  };
-}
-
 export default defineConfig({
   resolve: { alias, dedupe: ['@tensorflow/tfjs-core'] },
   // Pre-bundling would move the zoo's module away from its models folder.
   optimizeDeps: { exclude: ['@vtok/zoo'] },
-  plugins: [zooFolderUrl(), zooModels()],
+  plugins: [zooModels()],
   server: { headers: isolation },
   preview: { headers: isolation },
   build: {

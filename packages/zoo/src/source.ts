@@ -21,6 +21,8 @@ function filePath(url: URL): string {
  * package, elsewhere (browsers, bundlers) the URL of that folder next to this module.
  */
 export function pretrainedSource(name: string): ModelSource {
-  const folder = new URL(`../models/${pretrainedCard(name).name}/`, import.meta.url);
+  // @vite-ignore: Vite would turn a templated `new URL` into a lookup among the files it matches, and a
+  // folder matches none (the URL became `…/undefined`); bundlers must leave this URL as it is.
+  const folder = new URL(/* @vite-ignore */ `../models/${pretrainedCard(name).name}/`, import.meta.url);
   return isNode() && folder.protocol === 'file:' ? filePath(folder) : folder;
 }
