@@ -1,16 +1,14 @@
 /**
- * The zoo's digits models as one pipeline: digits-vqgan (32×32 RGB digit ↔ 8×8 tokens) and
- * digits-maskgit (class-conditional MaskGIT over those tokens), with the sampler settings its model
- * card recommends.
+ * The zoo's digits models as one pipeline: digits-vqgan (32×32 RGB digit ↔ 64 tokens) and
+ * digits-maskgit (class-conditional MaskGIT over those tokens). The generator's config already holds
+ * the sampler settings its model card recommends (guidance, temperature, steps), so requests use them.
  */
 import { composePipeline, type Pipeline } from '@vtok/core';
 import { loadPretrained, pretrainedCard } from '@vtok/zoo';
-import type { SamplingSettings } from './server';
 
 export interface DigitsPipeline {
   pipeline: Pipeline;
-  sampling: SamplingSettings;
-  /** Steps the model card recommends. */
+  /** The steps the model card recommends. */
   steps: number;
   dispose(): void;
 }
@@ -26,13 +24,7 @@ export async function loadDigitsPipeline(): Promise<DigitsPipeline> {
     generator.dispose();
   };
   try {
-    const { sampling } = pretrainedCard('digits-maskgit');
-    return {
-      pipeline: composePipeline({ tokenizer, generator }),
-      sampling: { guidanceScale: sampling?.guidanceScale, randomizeTemperature: sampling?.randomizeTemperature },
-      steps: sampling?.steps ?? 8,
-      dispose,
-    };
+    return { pipeline: composePipeline({ tokenizer, generator }), steps: pretrainedCard('digits-maskgit').sampling?.steps ?? 8, dispose };
   } catch (error) {
     dispose();
     throw error;

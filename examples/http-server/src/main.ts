@@ -38,7 +38,6 @@ const backend = await useBackend(process.env.VTOK_BACKEND || [wasm(), 'cpu']);
 const digits = await loadDigitsPipeline();
 const app = createGenerationServer({
   pipeline: digits.pipeline,
-  sampling: digits.sampling,
   concurrency: options.concurrency,
   queue: options.queue,
   maxSteps: options.maxSteps,

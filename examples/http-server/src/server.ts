@@ -11,12 +11,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import * as tf from '@tensorflow/tfjs-core';
 import { encodePng } from '@vtok/cli';
-import { AbortError, type Pipeline, type SampleOptions } from '@vtok/core';
+import { AbortError, type Pipeline } from '@vtok/core';
 import { Busy, Limiter } from './limiter';
 import { BadRequest, parseGenerateRequest } from './request';
-
-/** Sampler settings a request cannot change (guidance, temperature): the model's recommended ones. */
-export type SamplingSettings = Omit<SampleOptions, 'classes' | 'steps' | 'seed' | 'signal' | 'onProgress'>;
 
 export interface GenerationServerOptions {
   pipeline: Pipeline;
@@ -28,7 +25,6 @@ export interface GenerationServerOptions {
   maxSteps?: number;
   /** `steps` when a request names none; default 8. */
   defaultSteps?: number;
-  sampling?: SamplingSettings;
   /** Where unexpected errors are reported; default console.error. */
   log?: (message: string) => void;
 }
@@ -41,7 +37,7 @@ export interface GenerationServer {
   close(): Promise<void>;
 }
 
-/** Headers that end a keep-alive connection after this response while the server shuts down (else close() waits for its idle timeout). */
+/** While the server shuts down, a response also ends its keep-alive connection. */
 const closingHeaders = (closing: boolean): Record<string, string> => (closing ? { connection: 'close' } : {});
 
 /** PNG bytes of a one-image `[1, H, W, 3]` batch in [0, 1]. */
@@ -55,12 +51,14 @@ async function onlyImageAsPng(images: tf.Tensor): Promise<Uint8Array> {
 }
 
 export function createGenerationServer(options: GenerationServerOptions): GenerationServer {
-  const { pipeline, sampling = {}, log = (m) => console.error(m) } = options;
-  const limits = {
-    numClasses: pipeline.generator.numClasses,
-    maxSteps: options.maxSteps ?? 16,
-    defaultSteps: options.defaultSteps ?? Math.min(8, options.maxSteps ?? 16),
-  };
+  const { pipeline, log = (m) => console.error(m) } = options;
+  const maxSteps = options.maxSteps ?? 16;
+  const defaultSteps = options.defaultSteps ?? Math.min(8, maxSteps);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new RangeError(`maxSteps must be an integer ≥ 1, got ${maxSteps}`);
+  if (!Number.isInteger(defaultSteps) || defaultSteps < 1 || defaultSteps > maxSteps) {
+    throw new RangeError(`defaultSteps must be an integer from 1 to maxSteps (${maxSteps}), got ${defaultSteps}`);
+  }
+  const limits = { numClasses: pipeline.generator.numClasses, maxSteps, defaultSteps };
   const limiter = new Limiter({ concurrency: options.concurrency ?? 2, queue: options.queue ?? 8 });
   let closing = false;
 
@@ -87,7 +85,7 @@ export function createGenerationServer(options: GenerationServerOptions): Genera
       // resolve at once), so the server takes one here: hang-ups and new requests are seen between generations.
       await new Promise((resolve) => setImmediate(resolve));
       if (hangUp.signal.aborted) return undefined;
-      const images = await pipeline.generate({ ...sampling, classes: [classId], steps, seed, signal: hangUp.signal });
+      const images = await pipeline.generate({ classes: [classId], steps, seed, signal: hangUp.signal });
       try {
         return await onlyImageAsPng(images);
       } finally {
@@ -121,7 +119,15 @@ export function createGenerationServer(options: GenerationServerOptions): Genera
     await generate(req, res, url.searchParams);
   }
 
+  // Responses not yet sent or abandoned: close() waits for them before it drops the connections.
+  const unanswered = new Set<ServerResponse>();
+  let allAnswered: (() => void) | undefined;
   const server = createServer((req, res) => {
+    unanswered.add(res);
+    res.on('close', () => {
+      unanswered.delete(res);
+      if (unanswered.size === 0) allAnswered?.();
+    });
     handle(req, res).catch((error: unknown) => {
       if (error instanceof BadRequest) return sendJson(res, 400, { error: error.message });
       if (error instanceof Busy) return sendJson(res, 503, { error: error.message }, { 'retry-after': '1' });
@@ -144,7 +150,9 @@ export function createGenerationServer(options: GenerationServerOptions): Genera
       const closed = server.listening ? once(server, 'close') : Promise.resolve();
       server.close();
       await limiter.idle();
-      server.closeIdleConnections();
+      if (unanswered.size) await new Promise<void>((resolve) => (allAnswered = resolve));
+      // What is left holds no request: idle keep-alive connections, or ones a client opened and never used.
+      server.closeAllConnections();
       await closed;
     },
   };

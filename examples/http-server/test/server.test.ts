@@ -44,7 +44,7 @@ function watched(pipeline: Pipeline, gate?: Promise<void>) {
 }
 
 async function start(pipeline: Pipeline, limits: { concurrency: number; queue: number }): Promise<{ app: GenerationServer; base: string }> {
-  const app = createGenerationServer({ pipeline, sampling: digits.sampling, maxSteps: 8, defaultSteps: 2, ...limits, log: () => {} });
+  const app = createGenerationServer({ pipeline, maxSteps: 8, defaultSteps: 2, ...limits, log: () => {} });
   const { address, port } = await app.listen(0);
   expect(address).toBe('127.0.0.1'); // loopback unless told otherwise
   return { app, base: `http://127.0.0.1:${port}` };
@@ -105,6 +105,9 @@ describe('the digits HTTP server', () => {
     expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET']);
     expect(tf.memory().numTensors).toBe(before);
     await app.close();
+    expect(() => createGenerationServer({ pipeline: digits.pipeline, maxSteps: 8, defaultSteps: 9 })).toThrow(
+      'defaultSteps must be an integer from 1 to maxSteps (8), got 9',
+    );
   });
 
   it('holds a burst of 20 concurrent requests at 2 running and 8 waiting: PNG or 503, no crash, no leak', async () => {
