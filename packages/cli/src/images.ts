@@ -130,3 +130,18 @@ export function imageGrid(images: tf.Tensor4D, columns: number, gap = 0): tf.Ten
     return tf.slice(grid, [0, 0, 0], [rows * h - gap, columns * w - gap, channels]) as tf.Tensor3D;
   });
 }
+
+/** Rows of `columns` originals, each row followed by the row of their reconstructions (a short last pair padded). */
+export function comparisonGrid(originals: tf.Tensor4D, reconstructions: tf.Tensor4D, columns: number, gap = 1): tf.Tensor3D {
+  return tf.tidy(() => {
+    const count = originals.shape[0];
+    const rows: tf.Tensor4D[] = [];
+    for (let at = 0; at < count; at += columns) {
+      const n = Math.min(columns, count - at);
+      rows.push(tf.slice(originals, [at, 0, 0, 0], [n, -1, -1, -1]), tf.slice(reconstructions, [at, 0, 0, 0], [n, -1, -1, -1]));
+      // Pad a short last row so every row has `columns` cells.
+      if (n < columns) for (const k of [rows.length - 2, rows.length - 1]) rows[k] = tf.pad(rows[k], [[0, columns - n], [0, 0], [0, 0], [0, 0]]);
+    }
+    return imageGrid(tf.concat(rows, 0) as tf.Tensor4D, columns, gap);
+  });
+}

@@ -5,7 +5,7 @@ export { runCli, processIO, cliVersion } from './main';
 export { ExitCode } from './exit-codes';
 export { CliError, UsageError, InputError, OutputError, InterruptedError, describeError } from './errors';
 export type { Command, CommandContext, CommandOptions, CliIO, ParsedCommand } from './command';
-export { readImages, listImageFiles, encodePng, writePng, imageGrid, type ReadImages, type ReadImagesOptions } from './images';
+export { readImages, listImageFiles, encodePng, writePng, imageGrid, comparisonGrid, type ReadImages, type ReadImagesOptions } from './images';
 export { loadModelArgument, architectureOf, tokenBudget, type LoadedModel, type Architecture } from './models';
 export {
   TOKEN_FILE_MAGIC,

@@ -234,7 +234,13 @@ describe('vtok info, backends, bench', () => {
     expect(backends.find((b: { name: string }) => b.name === 'wasm').ok).toBe(true);
     expect(backends.find((b: { name: string }) => b.name === 'cpu').ok).toBe(true);
     const cuda = backends.find((b: { name: string }) => b.name === 'cuda');
-    if (!cuda.ok) expect(cuda.install).toMatch(/npm install @tensorflow\/tfjs-node-gpu/);
+    if (!cuda.ok) {
+      expect(cuda.install).toMatch(/npm install @tensorflow\/tfjs-node-gpu/);
+      // Asked for by name, a backend that cannot run is a usage error saying why and how to install it.
+      const forced = await vtok('bench', '--backend', 'cuda');
+      expectExit(forced, ExitCode.Usage);
+      expect(forced.stderr).toMatch(/backend "cuda" is not available: .*\n\s+install it with: npm install @tensorflow\/tfjs-node-gpu@4\.22\.0/);
+    }
   });
 
   it('times encode, decode and sample', async () => {

@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import { mnistDigits, type MnistPackage } from '@vtok/trainers';
 import { numberOption, stringOption, type Command } from '../command';
 import { ExitCode } from '../exit-codes';
-import { imageGrid, writePng } from '../images';
+import { comparisonGrid, imageGrid, writePng } from '../images';
 import { loadGeneratorArgument, loadTokenizerArgument, tokenBudget } from '../models';
 import { prepareOutputFolder, resolvePath } from '../paths';
 import { generateImages, mean, reconstructImages } from '../work';
 import { loadOptions, modelCommandHelp, modelCommandOptions, startBackend } from './model-options';
-import { comparisonGrid } from './reconstruct';
 
 const TOKENIZER = 'digits-vqgan';
 const GENERATOR = 'digits-maskgit';

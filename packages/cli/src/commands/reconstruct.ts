@@ -4,7 +4,7 @@ import { basename, extname, join } from 'node:path';
 import { flagOption, numberOption, stringOption, type Command } from '../command';
 import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
-import { imageGrid, readImages, writePng } from '../images';
+import { comparisonGrid, readImages, writePng } from '../images';
 import { loadTokenizerArgument, tokenBudget } from '../models';
 import { prepareOutputFile, prepareOutputFolder, resolvePath } from '../paths';
 import { mean, reconstructImages } from '../work';
@@ -102,21 +102,6 @@ export const reconstructCommand: Command = {
 };
 
 const round = (x: number, digits = 2) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : x);
-
-/** Rows of originals, each followed by the row of their reconstructions. */
-export function comparisonGrid(originals: tf.Tensor4D, reconstructions: tf.Tensor4D, columns: number, gap = 1): tf.Tensor3D {
-  return tf.tidy(() => {
-    const count = originals.shape[0];
-    const rows: tf.Tensor4D[] = [];
-    for (let at = 0; at < count; at += columns) {
-      const n = Math.min(columns, count - at);
-      rows.push(tf.slice(originals, [at, 0, 0, 0], [n, -1, -1, -1]), tf.slice(reconstructions, [at, 0, 0, 0], [n, -1, -1, -1]));
-      // Pad a short last row so every row has `columns` cells.
-      if (n < columns) for (const k of [rows.length - 2, rows.length - 1]) rows[k] = tf.pad(rows[k], [[0, columns - n], [0, 0], [0, 0], [0, 0]]);
-    }
-    return imageGrid(tf.concat(rows, 0) as tf.Tensor4D, columns, gap);
-  });
-}
 
 /** Output file names: each input's base name as .png; with an index in front when two inputs share a name. */
 function outputNames(files: readonly string[]): string[] {
