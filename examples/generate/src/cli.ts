@@ -2,12 +2,12 @@
  * The command line of the example, as a function so tests run it in-process: parses the arguments,
  * loads and pairs the models, generates, and writes one PNG per image (per frame for video).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { writePng } from '@vtok/cli';
 import { ConfigError } from '@vtok/core';
-import { encodePng } from './png';
-import { framesOf, loadPipeline, TOKENIZER_KINDS, type TokenizerKind } from './pipeline';
+import { loadPipeline, TOKENIZER_KINDS, type TokenizerKind } from './pipeline';
 
 export const USAGE = `usage: vtok-generate --tokenizer <titok|magvit2>:<folder> --generator <folder> --classes 1,2,3
   [--steps 8] [--guidance 4.5] [--seed 0] [--out generated]`;
@@ -46,17 +46,22 @@ export async function runCli(argv: string[], log: (line: string) => void = () =>
     log(`token space: vocabulary ${pipeline.tokens.vocabSize}, shape [${pipeline.tokens.shape.join(', ')}]`);
     const started = performance.now();
     const images = await pipeline.generate({ classes, ...sampling, onProgress: (e) => log(`step ${e.step}/${e.of}`) });
-    const { width, height, frames } = await framesOf(images).finally(() => images.dispose());
-    mkdirSync(values.out!, { recursive: true });
+    // Images [B, H, W, 3] or video [B, T, H, W, 3]: one PNG per image (per frame), through @vtok/cli's writer.
+    const framesPerSample = images.rank === 5 ? images.shape[1]! : 1;
+    const frames = tf.tidy(() => tf.unstack(tf.reshape(images, [-1, ...images.shape.slice(-3)])) as tf.Tensor3D[]);
+    images.dispose();
     const written: string[] = [];
-    frames.forEach((sample, b) =>
-      sample.forEach((frame, t) => {
-        const file = join(values.out!, `class-${classes[b]}-${b}${sample.length > 1 ? `-frame-${t}` : ''}.png`);
-        writeFileSync(file, encodePng(frame, width, height));
+    try {
+      for (const [i, frame] of frames.entries()) {
+        const [b, t] = [Math.floor(i / framesPerSample), i % framesPerSample];
+        const file = join(values.out!, `class-${classes[b]}-${b}${framesPerSample > 1 ? `-frame-${t}` : ''}.png`);
+        await writePng(file, frame);
         written.push(file);
         log(`wrote ${file}`);
-      }),
-    );
+      }
+    } finally {
+      tf.dispose(frames);
+    }
     log(`${classes.length} samples in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return written;
   } finally {

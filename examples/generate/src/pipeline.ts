@@ -2,7 +2,6 @@
  * Loads a tokenizer and a MaskGIT generator from checkpoint folders (or URL prefixes, or file maps) and
  * pairs them with core's composePipeline, which refuses a pair that does not share a token space.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { composePipeline, ConfigError, type ModelSource, type Pipeline, type Tokenizer } from '@vtok/core';
 import { loadMagvit2 } from '@vtok/magvit2';
 import { loadMaskGIT, type MaskGITGenerator } from '@vtok/maskgit';
@@ -57,19 +56,3 @@ export async function loadPipeline(sources: PipelineSources): Promise<Generation
   }
 }
 
-/**
- * Images `[B, H, W, 3]` (or video `[B, T, H, W, 3]`) as one list of `[H, W, 3]` frames per sample, read
- * back from the backend; the tensor is left to the caller.
- */
-export async function framesOf(images: tf.Tensor): Promise<{ width: number; height: number; frames: Float32Array[][] }> {
-  const shape = images.shape;
-  if (shape.length !== 4 && shape.length !== 5) throw new RangeError(`expected images [B, H, W, 3] or video [B, T, H, W, 3], got [${shape.join(', ')}]`);
-  const [height, width] = shape.slice(-3, -1) as [number, number];
-  const perFrame = height * width * 3;
-  const framesPerSample = shape.length === 5 ? shape[1]! : 1;
-  const data = (await images.data()) as Float32Array;
-  const frames = Array.from({ length: shape[0]! }, (_, b) =>
-    Array.from({ length: framesPerSample }, (_, t) => data.slice((b * framesPerSample + t) * perFrame, (b * framesPerSample + t + 1) * perFrame)),
-  );
-  return { width, height, frames };
-}
