@@ -26,13 +26,18 @@ interface Counted {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Which model package a config belongs to, or undefined when none recognises it. */
-export function architectureOf(config: unknown): Architecture | undefined {
-  if (isOfficialConfig(config)) return 'maskgit';
+/**
+ * Which model package a config belongs to, or undefined when none recognises it. TiTok's hub repos ship one
+ * config.json for a tokenizer and its generator alike; the weights' names tell them apart then (a tokenizer
+ * has an `encoder`).
+ */
+export function architectureOf(config: unknown, weightNames: readonly string[] = []): Architecture | undefined {
   if (!isObject(config)) return undefined;
-  if (['numEmbeddings', 'hiddenChannels', 'channelMult'].every((k) => k in config)) return 'maskgit-vqgan';
   const model = config.model;
-  if (isObject(model) && isObject(model.vq_model) && 'vit_enc_model_size' in model.vq_model) return 'titok';
+  const titok = isObject(model) && isObject(model.vq_model) && 'vit_enc_model_size' in model.vq_model;
+  if (isOfficialConfig(config)) return titok && weightNames.some((n) => n.startsWith('encoder.')) ? 'titok' : 'maskgit';
+  if (titok) return 'titok';
+  if (['numEmbeddings', 'hiddenChannels', 'channelMult'].every((k) => k in config)) return 'maskgit-vqgan';
   // Open-MAGVIT2's YAML as JSON: the model's arguments carry the encoder/decoder's ddconfig.
   if (isObject(model) && (isObject(model.init_args) || isObject(model.params))) {
     const args = (model.init_args ?? model.params) as Record<string, unknown>;
@@ -91,8 +96,9 @@ export async function loadModelArgument(argument: string, options: ResolveModelO
 async function sniffArchitecture(source: ModelSource, options: LoadOptions): Promise<{ architecture: Architecture; config: unknown }> {
   const opened = await openModel(source, options);
   const { config, configWhere } = opened;
+  const weightNames = opened.weights.entries.map((e) => e.name);
   await opened.close();
-  const architecture = architectureOf(config);
+  const architecture = architectureOf(config, weightNames);
   if (!architecture) {
     throw new InputError(
       `${String(source)} is not a model vtok knows: ${config === undefined ? 'it has no config.json' : `${configWhere ?? 'its config'} is not a MaskGIT-VQGAN, TiTok, MAGVIT-v2 or MaskGIT config`}; zoo models: ${zooNames()}`,
