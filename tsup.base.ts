@@ -16,3 +16,19 @@ export function packageBuild(overrides: Options = {}): Options {
     external: [/^@tensorflow\//, /^@vtok\//, ...((overrides.external as (string | RegExp)[]) ?? [])],
   };
 }
+
+/**
+ * The build every example shares: an application, one ESM file (src/main.ts) to run with node; tfjs and
+ * the vtok packages stay external, plus `external` given here.
+ */
+export function exampleBuild(overrides: Options = {}): Options {
+  return {
+    entry: ['src/main.ts'],
+    format: ['esm'],
+    target: 'es2022',
+    clean: true,
+    sourcemap: true,
+    ...overrides,
+    external: [/^@tensorflow\//, /^@vtok\//, ...((overrides.external as (string | RegExp)[]) ?? [])],
+  };
+}

@@ -1,11 +1,4 @@
 import { defineConfig } from 'tsup';
+import { exampleBuild } from '../../tsup.base';
 
-// An application build: one ESM file to run with node; the vtok packages and tfjs stay external.
-export default defineConfig({
-  entry: ['src/main.ts'],
-  format: ['esm'],
-  target: 'es2022',
-  clean: true,
-  sourcemap: true,
-  external: [/^@tensorflow\//, /^@vtok\//],
-});
+export default defineConfig(exampleBuild());

@@ -5,42 +5,23 @@
  * the problem (missing file 3, not an image 3, wrong size 3, unknown model 3, unknown option 2, unwritable
  * output 4). Help, version and usage errors, and the tensor count of whole commands, are checked in-process.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { mnistDigits, writeCheckpoint } from '@vtok/trainers';
 import { pretrainedCard } from '@vtok/zoo';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectExit, spawnVtok, VTOK_BIN } from './spawn-vtok';
 import { cliVersion, runCli, type CliIO } from '../src';
 import { ExitCode } from '../src/exit-codes';
 
-const bin = resolve(import.meta.dirname, '..', 'dist', 'bin.js');
 const temp = mkdtempSync(join(tmpdir(), 'vtok-cli-commands-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 const card = pretrainedCard('digits-vqgan');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function vtok(...args: string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: temp, env: { ...process.env, VTOK_BACKEND: 'wasm' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
-const expectExit = (run: Run, code: number) => expect(run.code, `exit code; stdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(code);
+const vtok = (...args: string[]) => spawnVtok(args, { cwd: temp });
 
 /** runCli in this process, its output captured. */
 async function inProcess(...argv: string[]) {
@@ -56,7 +37,7 @@ async function inProcess(...argv: string[]) {
 const png = (pixels: Uint8Array, side: number, file: string) => sharp(pixels, { raw: { width: side, height: side, channels: 3 } }).png().toFile(file);
 
 beforeAll(async () => {
-  expect(existsSync(bin), `${bin} is missing: build @vtok/cli first (npm test builds every package)`).toBe(true);
+  expect(existsSync(VTOK_BIN), `${VTOK_BIN} is missing: build @vtok/cli first (npm test builds every package)`).toBe(true);
   // Four held-out digits (the card's PSNR set), a folder with a stray text file, a 16×16 image, a file to
   // put an output "folder" under, and a trainer checkpoint.
   mkdirSync(join(temp, 'digits'));
@@ -191,14 +172,17 @@ describe('vtok generate', () => {
 
 describe('Ctrl-C', () => {
   it('stops a running command with exit 130 and writes no picture', async () => {
-    const child = spawn(process.execPath, [bin, 'demo', '--out', 'interrupted'], { cwd: temp, env: { ...process.env, VTOK_BACKEND: 'wasm' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      if (stdout.includes('backend:')) child.kill('SIGINT');
+    const run = await spawnVtok(['demo', '--out', 'interrupted'], {
+      cwd: temp,
+      onSpawn: (child) => {
+        let seen = '';
+        child.stdout!.on('data', (c: Buffer) => {
+          seen += c.toString();
+          if (seen.includes('backend:')) child.kill('SIGINT');
+        });
+      },
     });
-    const code = await new Promise((done) => child.on('close', done));
-    expect(code, stdout).toBe(ExitCode.Interrupted);
+    expect(run.code, run.stdout).toBe(ExitCode.Interrupted);
     expect(readdirSync(join(temp, 'interrupted'))).toEqual([]);
   });
 });

@@ -6,51 +6,32 @@
  * killed midway and started again; a Kubernetes Indexed Job's JOB_COMPLETION_INDEX picks the shard.
  * The tests run in order: the later ones compare against the token file the first one writes (all.vtok).
  */
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { mnistDigits, psnr } from '@vtok/trainers';
 import { pretrainedCard } from '@vtok/zoo';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectExit, spawnVtok, VTOK_BIN } from './spawn-vtok';
 import { runCli } from '../src';
 import { readImages } from '../src/images';
 import { partialPath } from '../src/resumable-token-file';
 import { readTokenFile } from '../src/token-file';
 
-const bin = resolve(import.meta.dirname, '..', 'dist', 'bin.js');
 const temp = mkdtempSync(join(tmpdir(), 'vtok-cli-encode-'));
 const digits = join(temp, 'digits');
 const N = 100;
 const BATCH = '4';
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `vtok args` in `temp` on wasm; `onSpawn` gets the child (to kill it). */
-function vtok(args: string[], env: Record<string, string> = {}, onSpawn?: (child: ReturnType<typeof spawn>) => void): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: temp, env: { ...process.env, VTOK_BACKEND: 'wasm', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    onSpawn?.(child);
-  });
-}
-
-const expectExit = (run: Run, code: number) => expect(run.code, `exit code; stderr: ${run.stderr}`).toBe(code);
+const vtok = (args: string[], env: Record<string, string> = {}, onSpawn?: (child: ChildProcess) => void) => spawnVtok(args, { cwd: temp, env, onSpawn });
 
 beforeAll(async () => {
-  expect(existsSync(bin), 'the CLI is built (`pnpm build`; the README test command builds first)').toBe(true);
+  expect(existsSync(VTOK_BIN), 'the CLI is built (`pnpm build`; the README test command builds first)').toBe(true);
   mkdirSync(digits);
   // The first held-out (test-split) digits, as the card's PSNR was measured on, written as 8-bit PNGs.
   const data = await mnistDigits({ split: 'test', size: 32, channels: 3, limit: N });
