@@ -65,27 +65,18 @@ export interface ResolveModelOptions extends LoadOptions {
   cwd: string;
 }
 
-/**
- * Images a MaskGIT-VQGAN runs through its encoder or decoder at once: 64 at 32×32, fewer when larger (one
- * at 256×256, the released model), so small models run batched and large ones fit in memory.
- */
-const vqganMaxBatch = (config: unknown): number => {
-  const resolution = isObject(config) && typeof config.resolution === 'number' ? config.resolution : 256;
-  return Math.max(1, Math.floor(2 ** 16 / resolution ** 2));
-};
-
 /** Loads what `argument` names (zoo name | folder | URL | hf: id) as a Tokenizer or Generator. */
 export async function loadModelArgument(argument: string, options: ResolveModelOptions): Promise<LoadedModel> {
   const { cwd, ...load } = options;
   const card = isPretrainedName(argument) ? pretrainedCard(argument) : undefined;
   const source = card ? pretrainedSource(card.name) : await sourceOf(argument, cwd);
-  const { architecture, config } = await sniffArchitecture(source, load);
+  const architecture = await sniffArchitecture(source, load);
   const where = typeof source === 'string' ? source : String(source);
   switch (architecture) {
     case 'maskgit':
       return { kind: 'generator', architecture, model: await loadMaskGIT(source, load), source: where, card };
     case 'maskgit-vqgan':
-      return { kind: 'tokenizer', architecture, model: await loadMaskGitVqgan(source, { ...load, maxBatch: vqganMaxBatch(config) }), source: where, card };
+      return { kind: 'tokenizer', architecture, model: await loadMaskGitVqgan(source, load), source: where, card };
     case 'titok':
       return { kind: 'tokenizer', architecture, model: await loadTiTok(source, load), source: where, card };
     case 'magvit2':
@@ -93,7 +84,7 @@ export async function loadModelArgument(argument: string, options: ResolveModelO
   }
 }
 
-async function sniffArchitecture(source: ModelSource, options: LoadOptions): Promise<{ architecture: Architecture; config: unknown }> {
+async function sniffArchitecture(source: ModelSource, options: LoadOptions): Promise<Architecture> {
   const opened = await openModel(source, options);
   const { config, configWhere } = opened;
   const weightNames = opened.weights.entries.map((e) => e.name);
@@ -104,7 +95,7 @@ async function sniffArchitecture(source: ModelSource, options: LoadOptions): Pro
       `${String(source)} is not a model vtok knows: ${config === undefined ? 'it has no config.json' : `${configWhere ?? 'its config'} is not a MaskGIT-VQGAN, TiTok, MAGVIT-v2 or MaskGIT config`}; zoo models: ${zooNames()}`,
     );
   }
-  return { architecture, config };
+  return architecture;
 }
 
 /** Loads a model that must be a tokenizer (or a generator), with a clear input error otherwise. */
