@@ -91,9 +91,9 @@ async function tokenize({ tokenizer }: DigitModels, item: BrowserImage): Promise
     await showImage(reconstruction, ui.reconstruction);
     ui.tokens.textContent = tokenGrid(ids, gridColumns(tokenizer.tokens.shape));
     ui.tokens.dataset.count = String(ids.length);
-    const bits = Math.log2(tokenizer.tokens.vocabSize);
+    const bits = Math.ceil(Math.log2(tokenizer.tokens.vocabSize));
     ui.encodeInfo.textContent =
-      `${ids.length} tokens of ${tokenizer.tokens.vocabSize} codes, ${bits} bits each: ${(ids.length * bits) / 8} bytes for an image of ` +
+      `${ids.length} tokens of ${tokenizer.tokens.vocabSize} codes, ${bits} bits each: ${Math.ceil((ids.length * bits) / 8)} bytes for an image of ` +
       `${images.size} values; reconstruction PSNR ${db.toFixed(2)} dB.`;
   } finally {
     tf.dispose(held);

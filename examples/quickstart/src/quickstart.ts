@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { imageGrid, writePng } from '@vtok/cli';
+import { bytesPerEntry, imageGrid, writePng } from '@vtok/cli';
 import { composePipeline } from '@vtok/core';
 import { mnistDigits, psnr } from '@vtok/trainers';
 import { loadPretrained, pretrainedCard } from '@vtok/zoo';
@@ -56,7 +56,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     kept.push(tokens);
     const ids = (await tokens.array()) as number[][];
     const tokensPerImage = ids[0].length;
-    const bytesPerImage = (tokensPerImage * Math.ceil(Math.log2(tokenizer.tokens.vocabSize))) / 8;
+    const bytesPerImage = bytesPerEntry(tokenizer.tokens.shape, tokenizer.tokens.vocabSize);
     log(`encoded ${ids.length} digits: ${tokensPerImage} tokens of ${tokenizer.tokens.vocabSize} codes each = ${bytesPerImage} bytes per image (raw RGB pixels: ${32 * 32 * 3} bytes)`);
     log(`tokens of the first digit (8×8 grid):`);
     for (let row = 0; row < 8; row++) log(`  ${ids[0].slice(row * 8, row * 8 + 8).map((t) => String(t).padStart(3)).join(' ')}`);
