@@ -44,11 +44,15 @@ export interface TiTokOptions {
   init?: 'official' | 'none';
   /** The official config tree this model came from; `saveTiTok` writes it back unchanged. */
   officialConfig?: OfficialConfig;
-  /** Images run through the ViTs together at most (larger batches are split). Default 8. */
+  /**
+   * Images run through the ViTs together at most (larger batches are split). Default: 8 at 256², scaled
+   * with the pixel count (512 at 32²), as MaskGitVqgan's.
+   */
   maxBatch?: number;
   /**
    * Images run through the MaskGIT-VQGAN pixel decoder together at most. Its activations at 256² are
-   * 32 MB per image and channel block, so one image at a time bounds memory. Default 1.
+   * 32 MB per image and channel block, so one image at a time bounds memory. Default: as many as fit 256²
+   * pixels (1 at 256², 64 at 32²), as MaskGitVqgan's.
    */
   maxPixelBatch?: number;
 }
@@ -98,6 +102,8 @@ export class TiTok extends Module implements TrainableTokenizer {
   /** The official config tree; written by saveTiTok. */
   readonly officialConfig: OfficialConfig;
   private readonly maxBatch: number;
+  /** False after setEncoderTrainable(false): the quantizer then makes no training-time codebook updates. */
+  private encoderTrainable = true;
   private readonly maxPixelBatch: number;
   /** A quantizer that is not a Module (no state-dict entries): disposed with the model. */
   private plainQuantizer?: Quantizer;
@@ -109,8 +115,9 @@ export class TiTok extends Module implements TrainableTokenizer {
     super();
     const rng = new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
     const c = config;
-    this.maxBatch = positive(options.maxBatch ?? 8, 'maxBatch');
-    this.maxPixelBatch = positive(options.maxPixelBatch ?? 1, 'maxPixelBatch');
+    const per256 = Math.max(1, Math.floor(2 ** 16 / config.imageSize ** 2));
+    this.maxBatch = positive(options.maxBatch ?? 8 * per256, 'maxBatch');
+    this.maxPixelBatch = positive(options.maxPixelBatch ?? per256, 'maxPixelBatch');
     this.officialConfig = options.officialConfig ? structuredClone(options.officialConfig) : officialConfigFor(config);
     this.latentTokens = this.addParameter('latent_tokens', normalInit(rng, [c.numLatentTokens, c.encoder.width], 0, c.encoder.width ** -0.5));
     this.encoder = this.addModule(
@@ -319,7 +326,8 @@ export class TiTok extends Module implements TrainableTokenizer {
     const latents = this.encodeChunk(images);
     let q: QuantizeResult;
     try {
-      q = vq.quantize(latents, { training: options.training ?? false });
+      // A frozen quantizer (stage 2) keeps its codebook: no EMA step, no dead-code restart.
+      q = vq.quantize(latents, { training: (options.training ?? false) && this.encoderTrainable });
     } finally {
       latents.dispose();
     }
@@ -366,6 +374,7 @@ export class TiTok extends Module implements TrainableTokenizer {
    * the decoder with them frozen (the official TiTok freezes them when finetune_decoder is set).
    */
   setEncoderTrainable(trainable: boolean): this {
+    this.encoderTrainable = trainable;
     for (const [name, v] of this.namedParameters()) {
       if (name === 'latent_tokens' || name.startsWith('encoder.') || name.startsWith('quantize.')) v.trainable = trainable;
     }

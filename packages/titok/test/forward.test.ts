@@ -98,6 +98,25 @@ describe('TiTok.forward', () => {
     expect(model.latentTokens.trainable).toBe(true);
   });
 
+  it('a frozen quantizer keeps its codebook in training passes: no dead-code restart (stage 2)', async () => {
+    // A VQ that restarts every code idle for one call: in training, most of its 32 codes move on the first pass.
+    const restarting = createTiTok({ ...models.single.config, quantizer: { type: 'vq', codebookSize: 32, useL2Norm: true, commitmentCost: 0.25, deadCodeRestart: { afterCalls: 1 }, seed: 4 } }, { seed: 5 });
+    const codebook = async () => Array.from(await restarting.stateDict()['quantize.embedding.weight']!.data());
+    const x = images(9);
+    try {
+      const before = await codebook();
+      restarting.setEncoderTrainable(false);
+      for (let i = 0; i < 2; i++) disposeAll([restarting.forward(x, { training: true })]);
+      expect(await codebook(), 'frozen: the codebook stays').toEqual(before);
+      restarting.setEncoderTrainable(true);
+      for (let i = 0; i < 2; i++) disposeAll([restarting.forward(x, { training: true })]);
+      expect(await codebook(), 'trainable: the restarts move codes').not.toEqual(before);
+    } finally {
+      x.dispose();
+      restarting.dispose();
+    }
+  });
+
   it('checks shapes only: a wrong size is a ShapeError naming what was expected', async () => {
     const x = tf.zeros([1, 8, 8, 3]);
     await expectError(() => models.single.forward(x), ShapeError, /TiTok\.forward.*\[B, 16, 16, 3\].*\[1, 8, 8, 3\]/);

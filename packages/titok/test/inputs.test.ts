@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DTypeError, ShapeError, ValueError, composePipeline } from '@vtok/core';
 import { expectError, goldenCase } from '@vtok/test-utils';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createTiTok, type TiTok } from '../src';
 import { TINY_VAE_CONFIG, officialConfigOf } from './helpers';
 
@@ -93,6 +93,27 @@ describe('TiTok input checks', () => {
     expect(noImages.shape).toEqual([0, ...model.outputShape]);
     tf.dispose([images, whole, chunked, a, b, diff, none, noImages]);
     small.dispose();
+  });
+
+  it('batches by default as many images as the image size allows: 8 at 256², scaled with the pixel count', async () => {
+    // The model's chunk calls, counted (one per maxBatch images), each answered with zeros of its size
+    // rather than run: thousands of images through even the tiny ViT take half a minute on cpu.
+    const chunks = async (m: TiTok, n: number) => {
+      const chunked = m as unknown as { encodeChunk(images: tf.Tensor): tf.Tensor };
+      const spy = vi.spyOn(chunked, 'encodeChunk').mockImplementation((chunk) => tf.zeros([chunk.shape[0], L, m.tokenSize]));
+      const images = tf.zeros([n, size, size, 3]);
+      const tokens = await m.encodeRaw(images);
+      const calls = spy.mock.calls.length;
+      spy.mockRestore();
+      tf.dispose([images, tokens]);
+      return calls;
+    };
+    const perImageSize = 8 * Math.floor(2 ** 16 / size ** 2);
+    expect(await chunks(model, perImageSize)).toBe(1);
+    expect(await chunks(model, perImageSize + 1)).toBe(2);
+    const explicit = createTiTok(officialConfigOf(tiny), { seed: 7, maxBatch: 2 });
+    expect(await chunks(explicit, 5)).toBe(3);
+    explicit.dispose();
   });
 
   it('VAE models refuse token calls and give mean, seeded samples and a clamped posterior', async () => {

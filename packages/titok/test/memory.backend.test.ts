@@ -69,7 +69,8 @@ describe(`memory (${process.env.VTOK_TEST_BACKEND ?? 'cpu'})`, () => {
       tokens.dispose();
       return info.peakBytes - base;
     };
-    const bounded = createTiTok(config, { seed: 1 });
+    // maxPixelBatch 1, as the default is at 256² (at this 64² the default would be 16 images at a time).
+    const bounded = createTiTok(config, { seed: 1, maxPixelBatch: 1 });
     const unbounded = createTiTok(config, { seed: 1, maxPixelBatch: 8 });
     const one = await transientPeak(bounded, 1);
     const eight = await transientPeak(bounded, 8);
