@@ -143,6 +143,12 @@ export function webgpu(options: WebGPUOptions = {}): WebGPUBackendPlugin {
     }
     if (gpu === dawnInstance) where = `Dawn (webgpu package) in Node ${process.versions.node}`;
     let adapter: GpuAdapterLike | null | undefined = options.adapter;
+    if (!adapter && gpu === dawnInstance && process.platform === 'linux') {
+      // Without the Vulkan loader Dawn has no adapter to give, and its native code prints "Couldn't load
+      // Vulkan" on stderr when asked for one: do not ask; say what to install instead.
+      const vulkan = await diagnoseVulkan();
+      if (!vulkan.loader) return { ok: false, reason: `no WebGPU adapter was found: ${vulkan.hints.join('; ')}` };
+    }
     if (!adapter) {
       try {
         adapter = await gpu!.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });

@@ -58,6 +58,20 @@ describe('webgpu().isAvailable()', () => {
   });
 });
 
+// Last in the file: the fake Dawn it loads stays cached for the process, as the real one does.
+describe.runIf(process.platform === 'linux')('webgpu() in Node on Linux without the Vulkan loader', () => {
+  it('does not ask Dawn for an adapter (its native code would print "Couldn\'t load Vulkan"); the reason says what to install', async () => {
+    const vulkan = await diagnoseVulkan();
+    expect(vulkan.loader, 'this test needs a machine without libvulkan.so.1 on the library path, as CI').toBeUndefined();
+    let asked = 0;
+    const fakeDawn = async () => ({ create: () => ({ requestAdapter: async () => (asked++, null) }), globals: {} });
+    const a = await webgpu({ importModule: fakeDawn }).isAvailable();
+    expect(asked).toBe(0);
+    expect(a.ok).toBe(false);
+    if (!a.ok) expect(a.reason).toMatch(/^no WebGPU adapter was found: the Vulkan loader libvulkan\.so\.1 is not on the library path: install it \(Debian\/Ubuntu: apt-get install libvulkan1\)/);
+  });
+});
+
 describe('describeAdapter', () => {
   it('joins what the adapter says and flags software adapters', () => {
     expect(describeAdapter({ vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0', isFallbackAdapter: true })).toBe(
