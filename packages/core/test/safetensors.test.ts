@@ -17,6 +17,7 @@ import {
   saveSafetensorsFile,
   toTensors,
   writeSafetensors,
+  writeSafetensorsStream,
   type RawTensor,
 } from '../src';
 import { readGoldenFile } from '@vtok/test-utils';
@@ -322,6 +323,34 @@ describe('malformed input', () => {
 });
 
 describe('writeSafetensors', () => {
+  it("{ float: 'F16' } stores float32 as half precision, rounded as numpy's float16 cast; the reader widens it back", async () => {
+    // [float32 value, numpy.float32(v).astype(numpy.float16) bits]: exact, rounded, ties to even, overflow
+    // to Infinity, subnormals, underflow to zero, signed zero.
+    const cases: [number, number][] = [
+      [1, 0x3c00], [-2, 0xc000], [0.1, 0x2e66], [65504, 0x7bff], [65519, 0x7bff], [65520, 0x7c00], [70000, 0x7c00],
+      [1e-7, 0x0002], [5.96e-8, 0x0001], [2.98e-8, 0x0000], [2.99e-8, 0x0001], [-0, 0x8000], [0.333333, 0x3555],
+      [1.00146484375, 0x3c02], [1.00048828125, 0x3c00], [6.1e-5, 0x03ff], [3.0e-5, 0x01f7], [-Infinity, 0xfc00],
+    ];
+    const values = Float32Array.from(cases, ([v]) => v);
+    const bytes = await writeSafetensors({ w: { dtype: 'float32', shape: [cases.length], data: values }, ids: { dtype: 'int32', shape: [1], data: new Int32Array([7]) } }, undefined, { float: 'F16' });
+    // The reference layout: larger alignment first, so the I32 tensor before the F16 one.
+    expect(headerText(bytes).trimEnd()).toBe(`{"ids":{"dtype":"I32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F16","shape":[${cases.length}],"data_offsets":[4,${4 + 2 * cases.length}]}}`);
+    const read = readSafetensors(bytes).tensors;
+    expect(read.w.sourceDtype).toBe('F16');
+    expect(Array.from(read.w.data)).toEqual(cases.map(([, h]) => new Float32Array(new Uint32Array([f16BitsToF32Bits(h)]).buffer)[0]));
+    expect(Array.from(read.ids.data)).toEqual([7]);
+    // The streaming writer gives the same bytes.
+    const pieces: Uint8Array[] = [];
+    await writeSafetensorsStream({ w: { dtype: 'float32', shape: [cases.length], data: values }, ids: { dtype: 'int32', shape: [1], data: new Int32Array([7]) } }, undefined, async (b) => void pieces.push(b.slice()), { float: 'F16' });
+    expect(Buffer.concat(pieces).equals(Buffer.from(bytes))).toBe(true);
+    const nan = readSafetensors(await writeSafetensors({ n: { dtype: 'float32', shape: [1], data: new Float32Array([NaN]) } }, undefined, { float: 'F16' })).tensors;
+    expect(Number.isNaN(nan.n.data[0])).toBe(true);
+    // Half the bytes of F32 for the values; a bad option is refused.
+    const big = { w: { dtype: 'float32' as const, shape: [1000], data: new Float32Array(1000).fill(0.5) } };
+    expect((await writeSafetensors(big)).byteLength - (await writeSafetensors(big, undefined, { float: 'F16' })).byteLength).toBe(2000);
+    await expect(writeSafetensors(big, undefined, { float: 'F8' as never })).rejects.toThrow(/float must be 'F32' or 'F16', got "F8"/);
+  });
+
   it('writes the reference layout: sorted by dtype then name, compact JSON, space padding to 8', async () => {
     const bytes = await writeSafetensors(
       {

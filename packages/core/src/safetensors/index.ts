@@ -4,7 +4,7 @@ export type { RawTensor, RawTensorInput, SafetensorsFile, SafetensorsHeader, Saf
 export { DEFAULT_MAX_HEADER_BYTES, parseSafetensorsHeader, parseSafetensorsHeaderText } from './header';
 export { f16BitsToF32Bits } from './decode';
 export { readSafetensors, toTensors, readSafetensorsAsTensors } from './read';
-export { writeSafetensors, writeSafetensorsStream, safetensorsSize, type WritableTensor, type LazyTensorInput } from './write';
+export { writeSafetensors, writeSafetensorsStream, safetensorsSize, type WritableTensor, type LazyTensorInput, type WriteSafetensorsOptions } from './write';
 export { openSafetensorsStream, readExactlyFromBytes, readExactlyFromStream, readExactlyFromFile, type ReadExactly, type SafetensorsStream, type OpenSafetensorsStreamOptions, type PositionalFile } from './stream';
 export { loadSafetensors, loadSafetensorsBytes, saveSafetensorsFile } from './sources';
 export type { SafetensorsSource, LoadSafetensorsOptions } from './sources';

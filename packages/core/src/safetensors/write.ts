@@ -1,5 +1,5 @@
 /**
- * Writing safetensors: float32 -> F32, int32 -> I32, bool -> BOOL. The layout is the reference
+ * Writing safetensors: float32 -> F32 (or F16 with `{ float: 'F16' }`: half the bytes), int32 -> I32, bool -> BOOL. The layout is the reference
  * implementation's: tensors sorted by dtype (larger alignment first), then by name; `__metadata__`
  * first in the header (omitted when empty; its keys sorted here, where the reference leaves them in
  * hash order); compact JSON padded with spaces so 8 + N is a multiple of 8. The output depends only on
@@ -9,6 +9,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { SafetensorsError } from '../errors';
 import { SAFETENSORS_DTYPE_BITS, WRITTEN_DTYPES, dtypeRank, type RawDtype, type SafetensorsDtype } from './dtypes';
 import { LITTLE_ENDIAN } from './decode';
+import { encodeF16 } from './float16';
 import { compareNames, quote } from './header';
 import type { RawTensorInput } from './types';
 
@@ -26,6 +27,14 @@ export interface LazyTensorInput {
 /** What the writers accept: tf.Tensors (read back one at a time, not disposed), RawTensors or lazy tensors. */
 export type WritableTensor = tf.Tensor | RawTensorInput | LazyTensorInput;
 type Writable = WritableTensor;
+
+export interface WriteSafetensorsOptions {
+  /**
+   * How float32 tensors are stored: 'F32' (default, exact) or 'F16' (half the size; values rounded to
+   * half precision, to nearest; beyond ±65504 they become ±Infinity). Readers widen F16 back to float32.
+   */
+  float?: 'F32' | 'F16';
+}
 
 interface Planned {
   name: string;
@@ -51,7 +60,7 @@ function checkName(name: string, what: string): void {
   if (LONE_SURROGATE.test(name)) throw new SafetensorsError(`${what} ${quote(name)} is not well-formed Unicode (lone surrogate)`);
 }
 
-function plan(tensors: Record<string, Writable>): { entries: Planned[]; dataLength: number } {
+function plan(tensors: Record<string, Writable>, float: 'F32' | 'F16'): { entries: Planned[]; dataLength: number } {
   if (typeof tensors !== 'object' || tensors === null) throw new SafetensorsError('writeSafetensors expects an object of named tensors');
   const entries: Planned[] = [];
   for (const [name, value] of Object.entries(tensors)) {
@@ -79,7 +88,7 @@ function plan(tensors: Record<string, Writable>): { entries: Planned[]; dataLeng
         throw new SafetensorsError(`tensor ${quote(name)}: shape [${shape.join(', ')}] has ${size} elements but data has ${value.data.length}`);
       }
     }
-    const stDtype = WRITTEN_DTYPES[dtype];
+    const stDtype = dtype === 'float32' ? float : WRITTEN_DTYPES[dtype];
     entries.push({ name, source: value, dtype, stDtype, shape, begin: 0, end: (size * SAFETENSORS_DTYPE_BITS[stDtype]) / 8 });
   }
   entries.sort((a, b) => dtypeRank(b.stDtype) - dtypeRank(a.stDtype) || compareNames(a.name, b.name));
@@ -116,7 +125,11 @@ function headerJson(entries: Planned[], metadata: Record<string, string> | undef
   return `{${parts.join(',')}}`;
 }
 
-function copyInto(out: Uint8Array, at: number, data: Float32Array | Int32Array | Uint8Array, dtype: RawDtype): void {
+function copyInto(out: Uint8Array, at: number, data: Float32Array | Int32Array | Uint8Array, dtype: RawDtype, stDtype: SafetensorsDtype): void {
+  if (stDtype === 'F16') {
+    out.set(encodeF16(data as Float32Array), at);
+    return;
+  }
   if (dtype === 'bool') {
     for (let i = 0; i < data.length; i++) out[at + i] = data[i] !== 0 ? 1 : 0;
     return;
@@ -140,8 +153,10 @@ interface Prepared {
 }
 
 /** The header (length prefix, JSON, space padding to a multiple of 8) and the data layout. */
-function prepare(tensors: Record<string, Writable>, metadata: Record<string, string> | undefined): Prepared {
-  const { entries, dataLength } = plan(tensors);
+function prepare(tensors: Record<string, Writable>, metadata: Record<string, string> | undefined, options: WriteSafetensorsOptions = {}): Prepared {
+  const float = options.float ?? 'F32';
+  if (float !== 'F32' && float !== 'F16') throw new SafetensorsError(`float must be 'F32' or 'F16', got ${JSON.stringify(float)}`);
+  const { entries, dataLength } = plan(tensors, float);
   const json = new TextEncoder().encode(headerJson(entries, metadata));
   const n = Math.ceil(json.byteLength / 8) * 8;
   const head = new Uint8Array(8 + n);
@@ -174,16 +189,17 @@ async function valuesOf(e: Planned): Promise<Float32Array | Int32Array | Uint8Ar
 }
 
 /** Little-endian bytes of one tensor's values. */
-function bytesOf(data: Float32Array | Int32Array | Uint8Array, dtype: RawDtype): Uint8Array {
+function bytesOf(data: Float32Array | Int32Array | Uint8Array, dtype: RawDtype, stDtype: SafetensorsDtype): Uint8Array {
+  if (stDtype === 'F16') return encodeF16(data as Float32Array);
   if (LITTLE_ENDIAN && dtype !== 'bool') return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(dtype === 'bool' ? data.length : data.length * 4);
-  copyInto(out, 0, data, dtype);
+  copyInto(out, 0, data, dtype, stDtype);
   return out;
 }
 
 /** The size in bytes of the file `writeSafetensors` / `writeSafetensorsStream` would write. */
-export function safetensorsSize(tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): number {
-  return prepare(tensors, metadata).size;
+export function safetensorsSize(tensors: Record<string, WritableTensor>, metadata?: Record<string, string>, options?: WriteSafetensorsOptions): number {
+  return prepare(tensors, metadata, options).size;
 }
 
 /**
@@ -195,10 +211,11 @@ export async function writeSafetensorsStream(
   tensors: Record<string, WritableTensor>,
   metadata: Record<string, string> | undefined,
   sink: (bytes: Uint8Array) => Promise<void>,
+  options?: WriteSafetensorsOptions,
 ): Promise<number> {
-  const { head, entries, size } = prepare(tensors, metadata);
+  const { head, entries, size } = prepare(tensors, metadata, options);
   await sink(head);
-  for (const e of entries) await sink(bytesOf(await valuesOf(e), e.dtype));
+  for (const e of entries) await sink(bytesOf(await valuesOf(e), e.dtype, e.stDtype));
   return size;
 }
 
@@ -206,10 +223,10 @@ export async function writeSafetensorsStream(
  * Serialises tensors (tf.Tensors, RawTensors or lazy tensors) and string metadata to safetensors bytes.
  * tf.Tensors are read back with async `data()`, one at a time, and are not disposed.
  */
-export async function writeSafetensors(tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
-  const { head, entries, size } = prepare(tensors, metadata);
+export async function writeSafetensors(tensors: Record<string, WritableTensor>, metadata?: Record<string, string>, options?: WriteSafetensorsOptions): Promise<Uint8Array<ArrayBuffer>> {
+  const { head, entries, size } = prepare(tensors, metadata, options);
   const out = new Uint8Array(size);
   out.set(head, 0);
-  for (const e of entries) copyInto(out, head.byteLength + e.begin, await valuesOf(e), e.dtype);
+  for (const e of entries) copyInto(out, head.byteLength + e.begin, await valuesOf(e), e.dtype, e.stDtype);
   return out;
 }
