@@ -1,5 +1,6 @@
 /**
- * The digits run, stage by stage: a 2D VQ tokenizer (MaskGIT-VQGAN) on MNIST (trainTokenizer) → held-out PSNR → tokens on disk
+ * The digits run, stage by stage: a tokenizer on MNIST — a 2D VQ tokenizer (MaskGIT-VQGAN, trainTokenizer) or,
+ * with `--tokenizer titok`, a TiTok in two stages against a frozen 2D teacher (./titok) — → held-out PSNR → tokens on disk
  * (tokenizeDataset, writeTokenDataset) → class-conditional MaskGIT (trainGenerator) → a small classifier
  * (Trainer) → samples per class, decoded and read back by the classifier. Every stage checkpoints into
  * `<out>/checkpoints/<stage>` and continues from there with `resume`.
@@ -9,7 +10,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@vtok/core';
 import { createMaskGIT, saveMaskGIT, type MaskGITGenerator } from '@vtok/maskgit';
-import { createMaskGitVqgan, saveMaskGitVqgan, type MaskGitVqgan, type MaskGitVqganConfig } from '@vtok/titok';
+import { createMaskGitVqgan, saveMaskGitVqgan, saveTiTok, type MaskGitVqgan, type MaskGitVqganConfig, type TiTok, type TiTokConfig } from '@vtok/titok';
 import {
   codebookStats,
   listCheckpoints,
@@ -27,6 +28,7 @@ import {
 } from '@vtok/trainers';
 import { accuracyOf, DEFAULT_CLASSIFIER, DigitClassifier, saveClassifier, trainClassifier } from './classifier';
 import type { DigitsOptions } from './options';
+import { loadTeacher, trainDigitsTiTok } from './titok';
 
 /**
  * The tokenizer: the MaskGIT-VQGAN of @vtok/trainers' recipe test, at 32×32 — a 2D VQ tokenizer whose 8×8
@@ -44,10 +46,9 @@ export const DIGITS_VQGAN: MaskGitVqganConfig = {
 /** Side of the latent grid: 32 / 2^(levels − 1). */
 const GRID = DIGITS_VQGAN.resolution / 2 ** (DIGITS_VQGAN.channelMult.length - 1);
 
+/** The generator's sizes; its codebook and token shape are the tokenizer's (`tokens`), so the two compose. */
 export const DIGITS_MASKGIT = {
-  codebookSize: DIGITS_VQGAN.numEmbeddings,
   numClasses: 10,
-  tokenShape: [GRID, GRID],
   hiddenSize: 64,
   numLayers: 2,
   // Four heads: on wasm small batched matmuls now run as heap loops, so four heads cost about what one did
@@ -90,17 +91,20 @@ export interface DigitsReport {
   options: Omit<DigitsOptions, 'out'> & { out: string };
   data: { trainImages: number; testImages: number; imageShape: number[] };
   tokenizer: StageFigures & {
-    config: MaskGitVqganConfig;
+    architecture: 'maskgit-vqgan' | 'titok';
+    config: MaskGitVqganConfig | TiTokConfig;
     parameters: number;
     /** Held-out PSNR (dB, mean over test digits) of encode → decode, before and after training. */
     psnrUntrained: number;
+    /** TiTok: stage 1 (proxy codes) then stage 2 (steps/seconds above are both stages together). */
+    stages?: { stage1: StageFigures & { psnr: number }; stage2: StageFigures; teacher: string };
     psnr: number;
     tokensPerImage: number;
     bitsPerToken: number;
     bytesPerImage: number;
   };
   tokenize: { seconds: number; images: number; usedCodes: number; codebookSize: number; perplexity: number };
-  generator: StageFigures & { config: typeof DIGITS_MASKGIT; parameters: number };
+  generator: StageFigures & { config: typeof DIGITS_MASKGIT & { codebookSize: number; tokenShape: number[] }; parameters: number };
   classifier: StageFigures & { parameters: number; heldOutAccuracy: number };
   generation: { seconds: number; sampleSteps: number; samplesPerClass: number; settings: SamplingFigures[]; best: SamplingFigures };
   files: Record<string, string>;
@@ -119,7 +123,7 @@ async function stack(data: Dataset<ImageExample>): Promise<{ images: tf.Tensor4D
 }
 
 /** Mean held-out PSNR of encode → decode (reconstructions clipped to [0, 1], as an image is shown). */
-async function heldOutPsnr(model: MaskGitVqgan, images: tf.Tensor4D, batchSize = 250): Promise<number> {
+async function heldOutPsnr(model: MaskGitVqgan | TiTok, images: tf.Tensor4D, batchSize = 250): Promise<number> {
   let sum = 0;
   const n = images.shape[0];
   for (let start = 0; start < n; start += batchSize) {
@@ -146,7 +150,7 @@ export async function runDigits(options: DigitsOptions, log: (line: string) => v
   const started = performance.now();
   const out = resolve(options.out);
   const dirs = {
-    checkpoints: { tokenizer: join(out, 'checkpoints', 'tokenizer'), generator: join(out, 'checkpoints', 'generator'), classifier: join(out, 'checkpoints', 'classifier') },
+    checkpoints: { tokenizer: join(out, 'checkpoints', 'tokenizer'), ...(options.tokenizer === 'titok' ? { stage1: join(out, 'checkpoints', 'tokenizer-stage1') } : {}), generator: join(out, 'checkpoints', 'generator'), classifier: join(out, 'checkpoints', 'classifier') },
     logs: join(out, 'logs'),
     tokenizer: join(out, 'tokenizer'),
     tokens: join(out, 'tokens'),
@@ -155,13 +159,13 @@ export async function runDigits(options: DigitsOptions, log: (line: string) => v
   };
   await checkFreshOrResume(Object.values(dirs.checkpoints), options.resume);
   mkdirSync(dirs.logs, { recursive: true });
-  const stageRun = (stage: keyof typeof dirs.checkpoints, steps: number, batchSize: number) => ({
+  const stageRun = (stage: 'tokenizer' | 'stage1' | 'generator' | 'classifier', steps: number, batchSize: number) => ({
     steps,
     batchSize,
     seed: options.seed,
     logEvery: Math.max(1, Math.min(50, Math.floor(steps / 10))),
-    logFile: join(dirs.logs, `${stage}.jsonl`),
-    checkpoint: { dir: dirs.checkpoints[stage], every: options.checkpointEvery, keep: 2 },
+    logFile: join(dirs.logs, `${stage === 'stage1' ? 'tokenizer-stage1' : stage}.jsonl`),
+    checkpoint: { dir: dirs.checkpoints[stage] ?? join(out, 'checkpoints', stage), every: options.checkpointEvery, keep: 2 },
     resume: options.resume,
     onLog: (r: LogRecord) => log(`  ${stage} step ${r.step}/${steps}: loss ${r.loss?.toFixed(4)}${r.psnr !== undefined ? `, psnr ${r.psnr.toFixed(2)} dB` : ''}${r.accuracy !== undefined ? `, accuracy ${r.accuracy.toFixed(3)}` : ''}`),
   });
@@ -175,35 +179,58 @@ export async function runDigits(options: DigitsOptions, log: (line: string) => v
 
   const train = await mnistDigits({ split: 'train', size: 32, channels: 3, limit: options.trainImages });
   const test = await stack(await mnistDigits({ split: 'test', size: 32, channels: 3, limit: options.testImages }));
-  let tokenizer: MaskGitVqgan | undefined;
+  let tokenizer: MaskGitVqgan | TiTok | undefined;
+  let teacher: MaskGitVqgan | undefined;
   let maskgit: MaskGITGenerator | undefined;
   let classifier: DigitClassifier | undefined;
   try {
     // 1. The tokenizer.
-    log(`tokenizer: MaskGIT-VQGAN 32×32 → ${GRID}×${GRID} = ${GRID * GRID} tokens of ${DIGITS_VQGAN.numEmbeddings} codes, ${options.stepsTokenizer} steps of ${options.batchTokenizer}`);
-    // maxBatch: encode and decode many digits at once (the default of 1 is for 256² images).
-    tokenizer = createMaskGitVqgan(DIGITS_VQGAN, { seed: options.seed + 1, maxBatch: 256 });
     let since = performance.now();
-    const psnrUntrained = await heldOutPsnr(tokenizer, test.images);
-    const tokRun = await trainTokenizer(tokenizer, train, { ...stageRun('tokenizer', options.stepsTokenizer, options.batchTokenizer), lr: LR.tokenizer, ema: EMA });
-    const tokFigures = figures(tokRun, options.stepsTokenizer, options.batchTokenizer, since);
+    let tok: { figures: StageFigures; psnrUntrained: number; stages?: NonNullable<DigitsReport['tokenizer']['stages']> };
+    if (options.tokenizer === 'titok') {
+      teacher = await loadTeacher(options.teacher);
+      const teacherName = options.teacher ?? 'the zoo\'s digits-vqgan';
+      log(`tokenizer: TiTok 32×32 → 32 tokens of 256 codes, two stages against ${teacherName}: ${options.stepsTokenizer} steps of ${options.batchTokenizer} (proxy codes), ${options.stepsStage2} of ${options.batchStage2} (decoder)`);
+      const stage1Run = stageRun('stage1', options.stepsTokenizer, options.batchTokenizer);
+      const stage2Run = stageRun('tokenizer', options.stepsStage2, options.batchStage2);
+      const result = await trainDigitsTiTok(teacher, train, { stage1: stage1Run, stage2: stage2Run, seed: options.seed }, (model) => heldOutPsnr(model, test.images));
+      tokenizer = result.tokenizer;
+      const stage1 = { ...figures(result.stage1, options.stepsTokenizer, options.batchTokenizer, since), seconds: result.seconds.stage1, psnr: result.psnrStage1 };
+      const stage2 = { ...figures(result.stage2, options.stepsStage2, options.batchStage2, since), seconds: result.seconds.stage2 };
+      // steps and batch of the whole tokenizer entry are stage 1's; the stages entry has both.
+      tok = { figures: figures(result.stage2, options.stepsTokenizer, options.batchTokenizer, since), psnrUntrained: result.psnrUntrained, stages: { stage1, stage2, teacher: teacherName } };
+      log(`tokenizer: stage 1 ${stage1.seconds} s, held-out PSNR through the teacher's decoder ${result.psnrUntrained.toFixed(2)} dB untrained → ${result.psnrStage1.toFixed(2)} dB`);
+    } else {
+      log(`tokenizer: MaskGIT-VQGAN 32×32 → ${GRID}×${GRID} = ${GRID * GRID} tokens of ${DIGITS_VQGAN.numEmbeddings} codes, ${options.stepsTokenizer} steps of ${options.batchTokenizer}`);
+      // maxBatch: encode and decode many digits at once (the default of 1 is for 256² images).
+      const vqgan = createMaskGitVqgan(DIGITS_VQGAN, { seed: options.seed + 1, maxBatch: 256 });
+      tokenizer = vqgan;
+      const psnrUntrained = await heldOutPsnr(vqgan, test.images);
+      const tokRun = await trainTokenizer(vqgan, train, { ...stageRun('tokenizer', options.stepsTokenizer, options.batchTokenizer), lr: LR.tokenizer, ema: EMA });
+      tok = { figures: figures(tokRun, options.stepsTokenizer, options.batchTokenizer, since), psnrUntrained };
+    }
+    const tokFigures = tok.figures;
     const heldOut = await heldOutPsnr(tokenizer, test.images);
-    log(`tokenizer: held-out PSNR ${psnrUntrained.toFixed(2)} dB untrained → ${heldOut.toFixed(2)} dB (${tokFigures.seconds} s)`);
-    await saveMaskGitVqgan(tokenizer, dirs.tokenizer);
+    log(`tokenizer: held-out PSNR ${tok.psnrUntrained.toFixed(2)} dB untrained → ${heldOut.toFixed(2)} dB (${tokFigures.seconds} s)`);
+    if (options.tokenizer === 'titok') await saveTiTok(tokenizer as TiTok, dirs.tokenizer);
+    else await saveMaskGitVqgan(tokenizer as MaskGitVqgan, dirs.tokenizer);
+    const vocabSize = tokenizer.tokens.vocabSize;
+    const tokensPerImage = tokenizer.tokens.shape.reduce((a, b) => a * b, 1);
 
     // 2. Tokens of the training digits, once, on disk; the generator trains from the stored file.
     since = performance.now();
     const content = await tokenizeDataset(tokenizer, train, { name: dirs.tokenizer, batchSize: 128 });
     await writeTokenDataset(dirs.tokens, content);
     const tokens = await loadTokenDataset(dirs.tokens);
-    const ids = tf.tensor2d(tokens.tokens, [tokens.length, GRID * GRID], 'int32');
-    const usage = await codebookStats(ids, DIGITS_VQGAN.numEmbeddings).finally(() => ids.dispose());
-    const tokenize = { seconds: seconds(since), images: tokens.length, usedCodes: usage.usedCodes, codebookSize: DIGITS_VQGAN.numEmbeddings, perplexity: usage.perplexity };
-    log(`tokens: ${tokens.length} digits, ${usage.usedCodes}/${DIGITS_VQGAN.numEmbeddings} codes used (perplexity ${usage.perplexity.toFixed(1)}), ${tokenize.seconds} s`);
+    const ids = tf.tensor2d(tokens.tokens, [tokens.length, tokensPerImage], 'int32');
+    const usage = await codebookStats(ids, vocabSize).finally(() => ids.dispose());
+    const tokenize = { seconds: seconds(since), images: tokens.length, usedCodes: usage.usedCodes, codebookSize: vocabSize, perplexity: usage.perplexity };
+    log(`tokens: ${tokens.length} digits, ${usage.usedCodes}/${vocabSize} codes used (perplexity ${usage.perplexity.toFixed(1)}), ${tokenize.seconds} s`);
 
     // 3. The generator.
     log(`generator: MaskGIT, ${options.stepsGenerator} steps of ${options.batchGenerator}`);
-    maskgit = createMaskGIT(DIGITS_MASKGIT, { seed: options.seed + 2 });
+    const generatorConfig = { ...DIGITS_MASKGIT, codebookSize: vocabSize, tokenShape: [...tokenizer.tokens.shape] };
+    maskgit = createMaskGIT(generatorConfig, { seed: options.seed + 2 });
     since = performance.now();
     const genRun = await trainGenerator(maskgit, tokens, { ...stageRun('generator', options.stepsGenerator, options.batchGenerator), lr: LR.generator, ema: EMA });
     const genFigures = figures(genRun, options.stepsGenerator, options.batchGenerator, since);
@@ -245,24 +272,25 @@ export async function runDigits(options: DigitsOptions, log: (line: string) => v
     const best = settings.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
     const generation = { seconds: seconds(since), sampleSteps: options.sampleSteps, samplesPerClass: options.samplesPerClass, settings, best };
 
-    const tokensPerImage = GRID * GRID;
-    const bitsPerToken = Math.log2(DIGITS_VQGAN.numEmbeddings);
+    const bitsPerToken = Math.ceil(Math.log2(vocabSize));
     const report: DigitsReport = {
       backend: tf.getBackend(),
       options: { ...options, out },
       data: { trainImages: train.length, testImages: test.labels.length, imageShape: [32, 32, 3] },
       tokenizer: {
         ...tokFigures,
-        config: DIGITS_VQGAN,
+        architecture: options.tokenizer === 'titok' ? 'titok' : 'maskgit-vqgan',
+        config: options.tokenizer === 'titok' ? (tokenizer as TiTok).config : DIGITS_VQGAN,
         parameters: tokenizer.parameterCount(),
-        psnrUntrained,
+        psnrUntrained: tok.psnrUntrained,
+        ...(tok.stages ? { stages: tok.stages } : {}),
         psnr: heldOut,
         tokensPerImage,
         bitsPerToken,
         bytesPerImage: (tokensPerImage * bitsPerToken) / 8,
       },
       tokenize,
-      generator: { ...genFigures, config: DIGITS_MASKGIT, parameters: maskgit.parameterCount() },
+      generator: { ...genFigures, config: generatorConfig, parameters: maskgit.parameterCount() },
       classifier: { ...clsFigures, parameters: classifier.parameterCount(), heldOutAccuracy },
       generation,
       files: { tokenizer: dirs.tokenizer, maskgit: dirs.maskgit, classifier: dirs.classifier, tokens: dirs.tokens, checkpoints: join(out, 'checkpoints'), logs: dirs.logs, report: join(out, 'report.json') },
@@ -273,6 +301,7 @@ export async function runDigits(options: DigitsOptions, log: (line: string) => v
   } finally {
     test.images.dispose();
     tokenizer?.dispose();
+    teacher?.dispose();
     maskgit?.dispose();
     classifier?.dispose();
   }
@@ -284,6 +313,9 @@ export function summary(r: DigitsReport): string {
   return [
     `backend ${r.backend}, ${r.data.trainImages} train / ${r.data.testImages} held-out digits, ${r.wallSeconds} s in all`,
     `tokenizer  ${r.tokenizer.steps} steps × ${r.tokenizer.batchSize}, ${r.tokenizer.seconds} s: held-out PSNR ${r.tokenizer.psnrUntrained.toFixed(2)} → ${r.tokenizer.psnr.toFixed(2)} dB; ${r.tokenizer.tokensPerImage} tokens × ${r.tokenizer.bitsPerToken} bits = ${r.tokenizer.bytesPerImage} bytes per image`,
+    ...(r.tokenizer.stages
+      ? [`  TiTok stage 1 (proxy codes of ${r.tokenizer.stages.teacher}) ${r.tokenizer.stages.stage1.steps} steps × ${r.tokenizer.stages.stage1.batchSize}, ${r.tokenizer.stages.stage1.seconds} s: ${r.tokenizer.stages.stage1.psnr.toFixed(2)} dB; stage 2 (decoder) ${r.tokenizer.stages.stage2.steps} steps × ${r.tokenizer.stages.stage2.batchSize}, ${r.tokenizer.stages.stage2.seconds} s`]
+      : []),
     `tokens     ${r.tokenize.usedCodes}/${r.tokenize.codebookSize} codes used, ${r.tokenize.seconds} s`,
     `generator  ${r.generator.steps} steps × ${r.generator.batchSize}, ${r.generator.seconds} s`,
     `classifier ${r.classifier.steps} steps × ${r.classifier.batchSize}, ${r.classifier.seconds} s: held-out accuracy ${pct(r.classifier.heldOutAccuracy)}`,

@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, openModel } from '@vtok/core';
+import { ConfigError, composePipeline, openModel } from '@vtok/core';
 import { loadMaskGIT } from '@vtok/maskgit';
-import { loadMaskGitVqgan } from '@vtok/titok';
+import { loadMaskGitVqgan, loadTiTok } from '@vtok/titok';
 import { listCheckpoints, loadTokenDataset, mnistDigits } from '@vtok/trainers';
 import { wasm } from '@vtok/backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,9 +80,14 @@ describe('train-digits --quick', () => {
     const ids = await tokenizer.encode(image);
     expect(Array.from(await ids.data())).toEqual(Array.from(tokens.tokens.slice(0, 64)));
     tf.dispose([image, ids]);
-    tokenizer.dispose();
     const maskgit = await loadMaskGIT(join(out, 'maskgit'));
-    expect(maskgit.tokens.shape).toEqual([8, 8]);
+    expect(maskgit.tokens.shape).toEqual([64]);
+    // The run's tokenizer and generator compose: one digit per class, drawn end to end.
+    const pipeline = composePipeline({ tokenizer, generator: maskgit });
+    const drawn = await pipeline.generate({ classes: [3, 7], steps: 2, seed: 0 });
+    expect(drawn.shape).toEqual([2, 32, 32, 3]);
+    drawn.dispose();
+    tokenizer.dispose();
     maskgit.dispose();
     const classifier = await openModel(join(out, 'classifier'));
     expect(classifier.config).toMatchObject({ architecture: 'vtok-example-digit-classifier', numClasses: 10 });
@@ -99,6 +104,9 @@ describe('train-digits --quick', () => {
 
   it('refuses bad options with the usage', () => {
     const cases: [string[], RegExp][] = [
+      [['--tokenizer', 'vae'], /--tokenizer must be vqgan or titok, got 'vae'/],
+      [['--teacher', 'models/x'], /--teacher is for --tokenizer titok/],
+      [['--tokenizer', 'titok', '--steps-stage2', '0'], /--steps-stage2 must be an integer from 1/],
       [['--steps-tokenizer', '0'], /--steps-tokenizer must be an integer from 1/],
       [['--steps-generator', 'many'], /--steps-generator must be an integer/],
       [['--train-images', '20000'], /--train-images must be an integer from 10 to 9000/],
@@ -114,5 +122,33 @@ describe('train-digits --quick', () => {
       expect(() => parseOptions(argv)).toThrow(message);
       expect(() => parseOptions(argv)).toThrow(/usage: vtok-train-digits/);
     }
+  });
+});
+
+describe('train-digits --tokenizer titok --quick', () => {
+  it("trains a TiTok in two stages against the zoo's digits-vqgan, then the generator over its 32 tokens", async () => {
+    const out = join(temp, 'titok');
+    const before = tf.memory().numTensors;
+    const options = parseOptions(['--tokenizer', 'titok', '--quick', '--out', out]);
+    expect(options).toMatchObject({ tokenizer: 'titok', stepsTokenizer: 2, stepsStage2: 2 });
+    const report = await runDigits(options);
+    expect(tf.memory().numTensors).toBe(before);
+    const t = report.tokenizer;
+    expect(t.architecture).toBe('titok');
+    expect([t.tokensPerImage, t.bitsPerToken, t.bytesPerImage]).toEqual([32, 8, 32]);
+    expect(t.stages).toMatchObject({ stage1: { steps: 2, batchSize: 4 }, stage2: { steps: 2, batchSize: 4 }, teacher: "the zoo's digits-vqgan" });
+    expect(Number.isFinite(t.stages!.stage1.psnr)).toBe(true);
+    for (const stage of ['tokenizer-stage1', 'tokenizer']) expect((await listCheckpoints(join(out, 'checkpoints', stage))).length, stage).toBeGreaterThan(0);
+    expect(report.generator.config).toMatchObject({ codebookSize: 256, tokenShape: [32] });
+    // The saved TiTok loads back with the same tokens and composes with the saved generator.
+    const tokenizer = await loadTiTok(join(out, 'tokenizer'));
+    expect(tokenizer.tokens).toEqual({ vocabSize: 256, shape: [32] });
+    const maskgit = await loadMaskGIT(join(out, 'maskgit'));
+    const drawn = await composePipeline({ tokenizer, generator: maskgit }).generate({ classes: [1], steps: 2, seed: 0 });
+    expect(drawn.shape).toEqual([1, 32, 32, 3]);
+    tf.dispose(drawn);
+    tokenizer.dispose();
+    maskgit.dispose();
+    expect(summary(report)).toContain('TiTok stage 1');
   });
 });
