@@ -128,9 +128,9 @@ describe('vtok reconstruct', () => {
     expectExit(small, 3);
     expect(small.stderr).toMatch(/small\.png is 16×16 pixels; the model takes 32×32 \(pass --resize/);
     expectExit(await vtok('reconstruct', 'small.png', '--resize'), 0);
-    const model = await vtok('reconstruct', 'digits', '--model', 'digits-titok');
+    const model = await vtok('reconstruct', 'digits', '--model', 'digits-vae');
     expectExit(model, 3);
-    expect(model.stderr).toMatch(/unknown model "digits-titok": not a zoo model \(digits-vqgan, digits-maskgit\)/);
+    expect(model.stderr).toMatch(/unknown model "digits-vae": not a zoo model \(digits-vqgan, digits-titok, digits-maskgit, digits-titok-maskgit\)/);
     const generator = await vtok('reconstruct', 'digits', '--model', 'digits-maskgit');
     expectExit(generator, 3);
     expect(generator.stderr).toMatch(/digits-maskgit is a maskgit generator; this needs a tokenizer/);

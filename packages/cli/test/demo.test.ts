@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { pretrainedCard } from '@vtok/zoo';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectExit, spawnVtok } from './spawn-vtok';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const out = mkdtempSync(join(tmpdir(), 'vtok-demo-'));
@@ -61,5 +62,23 @@ describe('npm run demo', () => {
       expect(p.max).toBeGreaterThan(150);
       expect(p.mean).toBeGreaterThan(5); // white strokes on black, as MNIST
     }
+  });
+});
+
+describe('vtok demo --tokenizer', () => {
+  it('runs the TiTok pair (digits-titok and the generator over its tokens) and refuses a tokenizer without a zoo generator', async () => {
+    const titok = pretrainedCard('digits-titok');
+    const run = await spawnVtok(['demo', '--tokenizer', 'digits-titok', '--digits', String(titok.metrics.heldOutImages), '--n', '1', '--out', join(out, 'titok'), '--json'], { cwd: out });
+    expectExit(run, 0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ tokenizer: 'digits-titok', generator: 'digits-titok-maskgit', tokensPerImage: 32, bytesPerImage: titok.bytesPerImage });
+    expect(Math.abs(result.reconstruction.meanPsnr - titok.metrics.heldOutPsnr!)).toBeLessThanOrEqual(0.05);
+    const generated = await picture(join(out, 'titok', 'generated.png'));
+    expect(generated).toMatchObject({ width: 32, height: 10 * 33 - 1 });
+    expect(generated.max).toBeGreaterThan(150);
+
+    const unpaired = await spawnVtok(['demo', '--tokenizer', 'digits-maskgit', '--out', join(out, 'none')], { cwd: out });
+    expectExit(unpaired, 2);
+    expect(unpaired.stderr).toMatch(/--tokenizer must be a zoo tokenizer with a zoo generator over its tokens \(digits-vqgan, digits-titok\), got "digits-maskgit"/);
   });
 });

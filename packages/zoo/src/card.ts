@@ -2,8 +2,10 @@
 export interface PretrainedCard {
   name: string;
   kind: 'tokenizer' | 'generator';
-  /** The model package's architecture, which picks the loader: `maskgit-vqgan` (@vtok/titok) or `maskgit` (@vtok/maskgit). */
-  architecture: 'maskgit-vqgan' | 'maskgit';
+  /** The model package's architecture, which picks the loader: `maskgit-vqgan` or `titok` (@vtok/titok), `maskgit` (@vtok/maskgit). */
+  architecture: 'maskgit-vqgan' | 'titok' | 'maskgit';
+  /** For a tokenizer trained against another (TiTok's two stages): the zoo tokenizer it learned from. */
+  teacher?: string;
   summary: string;
   /** For a generator: the zoo tokenizer whose tokens it generates (decode its samples with that one). */
   tokenizer?: string;

@@ -5,9 +5,11 @@
 import { UnknownPluginError } from '@vtok/core';
 import type { PretrainedCard } from './card';
 import digitsMaskgit from '../models/digits-maskgit/card.json';
+import digitsTitok from '../models/digits-titok/card.json';
+import digitsTitokMaskgit from '../models/digits-titok-maskgit/card.json';
 import digitsVqgan from '../models/digits-vqgan/card.json';
 
-export const PRETRAINED_NAMES = ['digits-vqgan', 'digits-maskgit'] as const;
+export const PRETRAINED_NAMES = ['digits-vqgan', 'digits-titok', 'digits-maskgit', 'digits-titok-maskgit'] as const;
 export type PretrainedName = (typeof PRETRAINED_NAMES)[number];
 
 function deepFreeze<T>(value: T): T {
@@ -21,7 +23,9 @@ function deepFreeze<T>(value: T): T {
 // Frozen: callers share these objects, so none may change another's view of a card.
 const CARDS: Readonly<Record<PretrainedName, Readonly<PretrainedCard>>> = deepFreeze({
   'digits-vqgan': digitsVqgan as PretrainedCard,
+  'digits-titok': digitsTitok as PretrainedCard,
   'digits-maskgit': digitsMaskgit as PretrainedCard,
+  'digits-titok-maskgit': digitsTitokMaskgit as PretrainedCard,
 });
 
 export function isPretrainedName(name: unknown): name is PretrainedName {

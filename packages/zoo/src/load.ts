@@ -1,6 +1,6 @@
 import type { LoadOptions, ModelSource } from '@vtok/core';
 import { loadMaskGIT, type MaskGITGenerator } from '@vtok/maskgit';
-import { loadMaskGitVqgan, type MaskGitVqgan } from '@vtok/titok';
+import { loadMaskGitVqgan, loadTiTok, type MaskGitVqgan, type TiTok } from '@vtok/titok';
 import type { PretrainedCard } from './card';
 import { type PretrainedName, pretrainedCard } from './catalog';
 import { pretrainedSource } from './source';
@@ -8,11 +8,16 @@ import { pretrainedSource } from './source';
 /** What `loadPretrained` returns for each zoo name. */
 export interface PretrainedModels {
   'digits-vqgan': MaskGitVqgan;
+  'digits-titok': TiTok;
   'digits-maskgit': MaskGITGenerator;
+  'digits-titok-maskgit': MaskGITGenerator;
 }
 
-const LOADERS: Record<PretrainedCard['architecture'], (source: ModelSource, options: LoadOptions) => Promise<MaskGitVqgan | MaskGITGenerator>> = {
+type ZooModel = PretrainedModels[keyof PretrainedModels];
+
+const LOADERS: Record<PretrainedCard['architecture'], (source: ModelSource, options: LoadOptions) => Promise<ZooModel>> = {
   'maskgit-vqgan': loadMaskGitVqgan,
+  titok: loadTiTok,
   maskgit: loadMaskGIT,
 };
 
@@ -21,8 +26,8 @@ const LOADERS: Record<PretrainedCard['architecture'], (source: ModelSource, opti
  * and in browsers the cache). An unknown name rejects with an UnknownPluginError listing the names.
  */
 export function loadPretrained<N extends PretrainedName>(name: N, options?: LoadOptions): Promise<PretrainedModels[N]>;
-export function loadPretrained(name: string, options?: LoadOptions): Promise<MaskGitVqgan | MaskGITGenerator>;
-export async function loadPretrained(name: string, options: LoadOptions = {}): Promise<MaskGitVqgan | MaskGITGenerator> {
+export function loadPretrained(name: string, options?: LoadOptions): Promise<ZooModel>;
+export async function loadPretrained(name: string, options: LoadOptions = {}): Promise<ZooModel> {
   const card = pretrainedCard(name);
   return LOADERS[card.architecture](pretrainedSource(card.name), options);
 }

@@ -6,7 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { mnistDigits, type MnistPackage } from '@vtok/trainers';
+import { listPretrained } from '@vtok/zoo';
 import { numberOption, stringOption, type Command } from '../command';
+import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { comparisonGrid, imageGrid, writePng } from '../images';
 import { loadGeneratorArgument, loadTokenizerArgument, tokenBudget } from '../models';
@@ -15,7 +17,14 @@ import { generateImages, mean, reconstructImages } from '../work';
 import { loadOptions, modelCommandHelp, modelCommandOptions, startBackend } from './model-options';
 
 const TOKENIZER = 'digits-vqgan';
-const GENERATOR = 'digits-maskgit';
+
+/** The zoo generator over a zoo tokenizer's tokens (its card names the tokenizer). */
+function zooPairOf(tokenizer: string): { tokenizer: string; generator: string } {
+  const pairs = listPretrained().filter((c) => c.kind === 'generator' && c.tokenizer);
+  const generator = pairs.find((c) => c.tokenizer === tokenizer)?.name;
+  if (!generator) throw new UsageError(`--tokenizer must be a zoo tokenizer with a zoo generator over its tokens (${pairs.map((c) => c.tokenizer).join(', ')}), got "${tokenizer}"`);
+  return { tokenizer, generator };
+}
 /** Digits shown in reconstructions.png: the first ten held-out ones, originals above reconstructions. */
 const SHOWN = 10;
 
@@ -23,16 +32,17 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: "reconstruct held-out digits and generate every digit class with the zoo's digits models; write PNGs",
   usage: [
-    'usage: vtok demo [--out demo-out] [--digits 500] [--n 8] [--seed 1] [--backend auto]',
+    `usage: vtok demo [--out demo-out] [--tokenizer ${TOKENIZER}] [--digits 500] [--n 8] [--seed 1] [--backend auto]`,
     '',
-    `Loads ${TOKENIZER} and ${GENERATOR} from @vtok/zoo, reconstructs the first --digits MNIST test digits (the`,
-    "held-out set of the zoo card's PSNR), samples --n digits of each class with the card's recommended settings,",
-    'and writes <out>/reconstructions.png (the first ten originals above their reconstructions) and',
-    '<out>/generated.png (one row per class).',
+    `Loads ${TOKENIZER} (or --tokenizer digits-titok) and the zoo generator over its tokens from @vtok/zoo,`,
+    "reconstructs the first --digits MNIST test digits (the held-out set of the zoo card's PSNR), samples --n",
+    "digits of each class with the card's recommended settings, and writes <out>/reconstructions.png (the first",
+    'ten originals above their reconstructions) and <out>/generated.png (one row per class).',
   ].join('\n'),
   options: {
     ...modelCommandOptions,
     out: { type: 'string', short: 'o' },
+    tokenizer: { type: 'string', short: 't' },
     digits: { type: 'string' },
     n: { type: 'string', short: 'n' },
     seed: { type: 'string' },
@@ -40,6 +50,7 @@ export const demoCommand: Command = {
   optionHelp: {
     ...modelCommandHelp,
     out: 'the folder to write the PNGs into (default demo-out)',
+    tokenizer: `the zoo tokenizer: ${TOKENIZER} (2D, 64 tokens) or digits-titok (1D, 32 tokens); the generator is the zoo's over its tokens`,
     digits: "held-out digits to reconstruct (default: the zoo card's 500)",
     n: 'samples per class (default 8)',
     seed: 'sampling seed (default 1)',
@@ -50,13 +61,14 @@ export const demoCommand: Command = {
     const out = resolvePath(io, stringOption(parsed, 'out', 'demo-out'));
     const perClass = numberOption(parsed, 'n', 8, { integer: true, min: 1, max: 64 });
     const seed = numberOption(parsed, 'seed', 1, { integer: true, min: 0, max: 2 ** 32 - 1 });
+    const pair = zooPairOf(stringOption(parsed, 'tokenizer', TOKENIZER));
     await prepareOutputFolder(out);
 
     const backend = await startBackend(parsed, context);
     const load = { cwd: io.cwd, ...loadOptions(context) };
-    const { model: tokenizer, card: tokenizerCard } = await loadTokenizerArgument(TOKENIZER, load);
+    const { model: tokenizer, card: tokenizerCard } = await loadTokenizerArgument(pair.tokenizer, load);
     try {
-      const { model: generator, card: generatorCard } = await loadGeneratorArgument(GENERATOR, load);
+      const { model: generator, card: generatorCard } = await loadGeneratorArgument(pair.generator, load);
       try {
         const cardPsnr = tokenizerCard?.metrics.heldOutPsnr;
         const digits = numberOption(parsed, 'digits', tokenizerCard?.metrics.heldOutImages ?? 500, { integer: true, min: 1, max: 10_000 });
@@ -109,8 +121,7 @@ export const demoCommand: Command = {
         output.line(`time: ${seconds.toFixed(1)} s on ${backend.name}`);
         output.result({
           backend,
-          tokenizer: TOKENIZER,
-          generator: GENERATOR,
+          ...pair,
           ...budget,
           reconstruction: { digits, meanPsnr: Number(meanPsnr.toFixed(2)), cardPsnr },
           generation: { images: classes.length, perClass, sampling, seconds: generated.sampleMs / 1000 },
