@@ -66,6 +66,22 @@ describe('vtok encode / decode', () => {
     expect(Math.abs(mean - card.metrics.heldOutPsnr!), `PSNR ${mean.toFixed(2)} dB vs the card's ${card.metrics.heldOutPsnr}`).toBeLessThan(0.3);
   });
 
+  it("does the same with the zoo's TiTok: 32 tokens, 32 bytes per digit, at its card's PSNR", async () => {
+    const card = pretrainedCard('digits-titok');
+    const encoded = await vtok(['encode', 'digits', '--model', 'digits-titok', '--out', 'titok.vtok', '--json']);
+    expectExit(encoded, 0);
+    expect(JSON.parse(encoded.stdout)).toMatchObject({ images: N, bytesPerImage: 32, tokenBytes: N * 32 });
+    expect((await readTokenFile(join(temp, 'titok.vtok'))).header).toMatchObject({ tokenizer: 'digits-titok', tokenShape: [32], vocabSize: 256, bitsPerToken: 8, bytesPerEntry: 32 });
+    const decoded = await vtok(['decode', 'titok.vtok', '--out', 'decoded-titok']);
+    expectExit(decoded, 0);
+    const names = readdirSync(digits).sort();
+    const originals = await readImages(names.map((n) => join(digits, n)));
+    const back = await readImages(names.map((n) => join(temp, 'decoded-titok', n)));
+    const mean = tf.tidy(() => tf.mean(psnr(back.images, originals.images)).dataSync()[0]);
+    tf.dispose([originals.images, back.images]);
+    expect(Math.abs(mean - card.metrics.heldOutPsnr!), `PSNR ${mean.toFixed(2)} dB vs the card's ${card.metrics.heldOutPsnr}`).toBeLessThan(0.3);
+  });
+
   it('prints the tokens as JSON without --out, the same tokens the file holds', async () => {
     const run = await vtok(['encode', 'digits/001.png', 'digits/000.png', '--model', 'digits-vqgan', '--json']);
     expectExit(run, 0);
