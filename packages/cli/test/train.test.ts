@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadMaskGitVqgan } from '@vtok/titok';
+import { loadMaskGitVqgan, loadTiTok } from '@vtok/titok';
 import { loadPretrained } from '@vtok/zoo';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,20 @@ describe('vtok train (spawned)', () => {
     expect(changed.length).toBeGreaterThan(0);
     expect(changed.every((name) => name.startsWith('decoder.')), `changed: ${changed.join(', ')}`).toBe(true);
   });
+
+  it("fine-tunes the zoo's digits-titok the same way: its decoder side changes, its tokens do not", async () => {
+    const r = vtok('--data', 'images', '--model', 'digits-titok', '--out', 'tuned-titok', '--steps', '2', '--batch', '2', '--backend', 'wasm', '--json');
+    expect(r.code, r.stderr).toBe(ExitCode.Success);
+    expect(JSON.parse(r.lines.at(-1)!)).toMatchObject({ model: 'digits-titok', fineTuned: true, trained: 'decoder', steps: 2 });
+    const [zoo, tuned] = await Promise.all([loadPretrained('digits-titok'), loadTiTok(join(temp, 'tuned-titok'))]);
+    const weights = (m: typeof zoo) => new Map([...m.namedParameters()].map(([name, v]) => [name, v.dataSync().slice()] as const));
+    const [before, after] = [weights(zoo), weights(tuned)];
+    zoo.dispose();
+    tuned.dispose();
+    const changed = [...before.keys()].filter((name) => !before.get(name)!.every((v, i) => v === after.get(name)![i]));
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.every((name) => /^(decoder|pixel_decoder|pixel_quantize)\./.test(name)), `changed: ${changed.join(', ')}`).toBe(true);
+  });
 });
 
 describe('vtok train in-process: progress bar and options', () => {
@@ -116,7 +130,8 @@ describe('vtok train in-process: progress bar and options', () => {
       [['--data', 'images'], /--out is required/],
       [['--data', 'images', '--out', 'x', '--steps', '0'], /--steps must be an integer >= 1, got "0"/],
       [['--data', 'images', '--out', 'x', '--train', 'encoder'], /--train must be decoder or all/],
-      [['--data', 'images', '--out', 'x', '--model', 'huge', '--backend', 'cpu'], /--model "huge" is neither a zoo tokenizer \(digits-vqgan\), a size \(tiny, small\)/],
+      [['--data', 'images', '--out', 'x', '--model', 'huge', '--backend', 'cpu'], /--model "huge" is neither a zoo tokenizer \(digits-vqgan, digits-titok\), a size \(tiny, small\)/],
+      [['--data', 'images', '--out', 'x', '--model', 'digits-maskgit', '--backend', 'cpu'], /--model digits-maskgit is a generator \(maskgit\); vtok train fine-tunes a MaskGIT-VQGAN or a TiTok/],
     ] as const) {
       const { out, io: cli } = io();
       expect(await runCli(['train', ...args], cli), args.join(' ')).toBe(ExitCode.Usage);

@@ -1,19 +1,21 @@
 /**
  * `vtok train`: trains a MaskGIT-VQGAN tokenizer with @vtok/trainers' recipes on a folder of images or on
- * MNIST digits, fresh from a size preset or fine-tuned from a zoo model or a saved folder. Checkpoints go
+ * MNIST digits, fresh from a size preset, or fine-tunes a zoo tokenizer or a saved folder (MaskGIT-VQGAN or
+ * TiTok). Checkpoints go
  * to `<out>/checkpoints` (so `--resume` continues bit-identically), the log to `<out>/train.jsonl`, and
  * the final model to `<out>` itself, where `vtok info|encode --model <out>` load it.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ValueError } from '@vtok/core';
-import { createMaskGitVqgan, loadMaskGitVqgan, MaskGitVqgan, saveMaskGitVqgan, type MaskGitVqganConfig } from '@vtok/titok';
+import { createMaskGitVqgan, MaskGitVqgan, saveMaskGitVqgan, saveTiTok, TiTok, type MaskGitVqganConfig } from '@vtok/titok';
 import { fineTuneTokenizer, imageFolder, listCheckpoints, mnistDigits, trainTokenizer, type Dataset, type FitResult, type ImageExample, type LogRecord } from '@vtok/trainers';
-import { isPretrainedName, loadPretrained, pretrainedCard } from '@vtok/zoo';
+import { isPretrainedName } from '@vtok/zoo';
 import { activateBackend, backendJson, backendOptionHelp, backendOptions } from '../backend';
 import { flagOption, numberOption, stringOption, type Command, type CommandContext, type ParsedCommand } from '../command';
 import { InputError, UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
+import { loadModelArgument } from '../models';
 
 /** Fresh MaskGIT-VQGAN sizes (the resolution is the images' size). `small` is digits-vqgan's architecture. */
 export const TRAIN_SIZES: Record<string, Omit<MaskGitVqganConfig, 'resolution'>> = {
@@ -27,25 +29,30 @@ const FRESH_LR = 3e-3;
 const FINE_TUNE_LR = 1e-3;
 
 interface TrainTarget {
-  model: MaskGitVqgan;
+  model: MaskGitVqgan | TiTok;
   /** 'fresh <size>' or the model it starts from. */
   from: string;
   fineTune: boolean;
 }
 
+/** The tokenizers vtok train fine-tunes, by the architecture their config names. */
+const FINE_TUNABLE = 'a MaskGIT-VQGAN or a TiTok (e.g. digits-vqgan, digits-titok)';
+
+/** A zoo tokenizer or a saved folder, loaded for a fine-tune; anything else is refused, naming what it is. */
+async function fineTuneTarget(spec: string, cwd: string): Promise<TrainTarget> {
+  const loaded = await loadModelArgument(spec, { cwd });
+  if (loaded.model instanceof MaskGitVqgan || loaded.model instanceof TiTok) return { model: loaded.model, from: isPretrainedName(spec) ? spec : loaded.source, fineTune: true };
+  loaded.model.dispose();
+  throw new UsageError(`--model ${spec} is a ${loaded.kind} (${loaded.architecture}); vtok train fine-tunes ${FINE_TUNABLE}`);
+}
+
 /** The model to train: a zoo tokenizer or a saved folder (fine-tune), or a size preset or config .json (fresh). */
 async function trainTarget(spec: string, size: number, seed: number, cwd: string): Promise<TrainTarget> {
-  if (isPretrainedName(spec)) {
-    const loaded = await loadPretrained(spec);
-    if (loaded instanceof MaskGitVqgan) return { model: loaded, from: spec, fineTune: true };
-    loaded.dispose();
-    const card = pretrainedCard(spec);
-    throw new UsageError(`--model ${spec} is a ${card.kind} (${card.architecture}); vtok train trains MaskGIT-VQGAN tokenizers such as digits-vqgan`);
-  }
+  if (isPretrainedName(spec)) return fineTuneTarget(spec, cwd);
   if (spec in TRAIN_SIZES) return { model: createMaskGitVqgan({ ...TRAIN_SIZES[spec], resolution: size }, { seed }), from: `fresh ${spec}`, fineTune: false };
   const path = resolve(cwd, spec);
   const found = await stat(path).catch(() => undefined);
-  if (found?.isDirectory()) return { model: await loadMaskGitVqgan(path), from: path, fineTune: true };
+  if (found?.isDirectory()) return fineTuneTarget(path, cwd);
   if (found?.isFile() && path.endsWith('.json')) {
     let config: MaskGitVqganConfig;
     try {
@@ -56,7 +63,7 @@ async function trainTarget(spec: string, size: number, seed: number, cwd: string
     return { model: createMaskGitVqgan({ ...config, resolution: config.resolution ?? size }, { seed }), from: `fresh from ${path}`, fineTune: false };
   }
   const sizes = Object.keys(TRAIN_SIZES).join(', ');
-  throw new UsageError(`--model "${spec}" is neither a zoo tokenizer (digits-vqgan), a size (${sizes}), a model folder nor a config .json file`);
+  throw new UsageError(`--model "${spec}" is neither a zoo tokenizer (digits-vqgan, digits-titok), a size (${sizes}), a model folder nor a config .json file`);
 }
 
 async function trainingData(data: string, size: number, limit: number | undefined, skipInvalid: boolean, { io, output }: CommandContext): Promise<Dataset<ImageExample>> {
@@ -93,10 +100,10 @@ export const trainCommand: Command = {
   usage: [
     'usage: vtok train --data <folder | digits> --out <folder> [--model <zoo name | tiny | small | folder | config.json>] [options]',
     '',
-    'A zoo tokenizer (digits-vqgan) or a saved model folder is fine-tuned (its decoder only, unless --train all:',
-    'the tokens stay as they were, so generators trained on them still pair); tiny, small or a config .json',
-    'start a fresh MaskGIT-VQGAN (small = digits-vqgan\'s architecture). Images are resized and centre-cropped',
-    'to the model\'s resolution (fresh: --size). Writes <out>/checkpoints/step-<n> every --checkpoint-every',
+    'A zoo tokenizer (digits-vqgan, digits-titok) or a saved MaskGIT-VQGAN or TiTok folder is fine-tuned (its',
+    'decoder only, unless --train all: the tokens stay as they were, so generators trained on them still pair);',
+    'tiny, small or a config .json start a fresh MaskGIT-VQGAN (small = digits-vqgan\'s architecture). Images',
+    'are resized and centre-cropped to the model\'s resolution (fresh: --size). Writes <out>/checkpoints/step-<n> every --checkpoint-every',
     'steps, the log to <out>/train.jsonl and the final model (config.json + model.safetensors) to <out>.',
     'With --json every log record is one JSON line on stdout, and the last line is the result.',
   ].join('\n'),
@@ -194,6 +201,9 @@ async function train(parsed: ParsedCommand, context: CommandContext): Promise<nu
         }
       },
     };
+    // A TiTok's decoder fine-tune freezes its encoder side, quantizer included: no codebook update (a
+    // dead-code restart or EMA step) may change its tokens.
+    if (model instanceof TiTok && target.fineTune && trainWhat === 'decoder') model.setEncoderTrainable(false);
     let result: FitResult;
     try {
       result = target.fineTune
@@ -202,7 +212,8 @@ async function train(parsed: ParsedCommand, context: CommandContext): Promise<nu
     } finally {
       bar.finish();
     }
-    await saveMaskGitVqgan(model, out);
+    if (model instanceof TiTok) await saveTiTok(model, out);
+    else await saveMaskGitVqgan(model, out);
 
     const summary = {
       type: 'result',
