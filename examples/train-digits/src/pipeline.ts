@@ -195,8 +195,10 @@ export async function runDigits(options: DigitsOptions, log: (line: string) => v
       const stage2Run = stageRun('tokenizer', options.stepsStage2, options.batchStage2);
       const result = await trainDigitsTiTok(teacher, train, { stage1: stage1Run, stage2: stage2Run, seed: options.seed }, (model) => heldOutPsnr(model, test.images));
       tokenizer = result.tokenizer;
-      const stage1 = { ...figures(result.stage1, options.stepsTokenizer, options.batchTokenizer, since), seconds: result.seconds.stage1, psnr: result.psnrStage1 };
-      const stage2 = { ...figures(result.stage2, options.stepsStage2, options.batchStage2, since), seconds: result.seconds.stage2 };
+      // Each stage's own training time (the trainer's), without the PSNR measurements around it.
+      const trainingSeconds = (r: FitResult) => Math.round(r.elapsedMs / 100) / 10;
+      const stage1 = { ...figures(result.stage1, options.stepsTokenizer, options.batchTokenizer, since), seconds: trainingSeconds(result.stage1), psnr: result.psnrStage1 };
+      const stage2 = { ...figures(result.stage2, options.stepsStage2, options.batchStage2, since), seconds: trainingSeconds(result.stage2) };
       // steps and batch of the whole tokenizer entry are stage 1's; the stages entry has both.
       tok = { figures: figures(result.stage2, options.stepsTokenizer, options.batchTokenizer, since), psnrUntrained: result.psnrUntrained, stages: { stage1, stage2, teacher: teacherName } };
       log(`tokenizer: stage 1 ${stage1.seconds} s, held-out PSNR through the teacher's decoder ${result.psnrUntrained.toFixed(2)} dB untrained → ${result.psnrStage1.toFixed(2)} dB`);

@@ -20,7 +20,8 @@ import { pretrainedSource } from '@vtok/zoo';
  */
 const DIGITS_VQ = { codebookSize: 256, useL2Norm: true, commitmentCost: 0.25, deadCodeRestart: { afterCalls: 50 } };
 
-export function digitsTiTokConfig(teacher: MaskGitVqgan): TiTokConfig {
+/** The student's config for `teacher`'s grid and codebook; `seed` seeds the VQ's initialisation and restarts. */
+export function digitsTiTokConfig(teacher: MaskGitVqgan, seed: number): TiTokConfig {
   const t = teacher.config;
   const grid = t.resolution / 2 ** (t.channelMult.length - 1);
   const vit = { width: 128, numLayers: 2, numHeads: 4 };
@@ -34,7 +35,7 @@ export function digitsTiTokConfig(teacher: MaskGitVqgan): TiTokConfig {
     numLatentTokens: 32,
     tokenSize: 8,
     quantizeMode: 'vq',
-    quantizer: { type: 'vq', ...DIGITS_VQ },
+    quantizer: { type: 'vq', ...DIGITS_VQ, seed },
     codebookSize: 0,
     useL2Norm: false,
     commitmentCost: 0,
@@ -47,7 +48,6 @@ export function digitsTiTokConfig(teacher: MaskGitVqgan): TiTokConfig {
 /** Learning rates of the two stages (the official 1e-4 is tuned for 10^5–10^6 steps). */
 const LR = { stage1: 3e-3, stage2: 1e-3 };
 const EMA = { decay: 0.99 };
-const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export async function loadTeacher(folder: string | undefined): Promise<MaskGitVqgan> {
   const source = folder ?? pretrainedSource('digits-vqgan');
@@ -66,8 +66,6 @@ export interface TiTokStages {
   /** Held-out PSNR through the teacher's decoder: the untrained student, after stage 1 (no stage-2 step yet). */
   psnrUntrained: number;
   psnrStage1: number;
-  /** Wall time of each stage's training (without the PSNR measurements). */
-  seconds: { stage1: number; stage2: number };
 }
 
 /** Both stages; the caller owns the returned TiTok (the stage-2 model, ready to encode and decode). */
@@ -77,8 +75,7 @@ export async function trainDigitsTiTok(
   run: { stage1: RunOptions; stage2: RunOptions; seed: number },
   heldOutPsnr: (model: TiTok) => Promise<number>,
 ): Promise<TiTokStages> {
-  const config = digitsTiTokConfig(teacher);
-  const student = createTiTok({ ...config, quantizer: { type: 'vq', ...DIGITS_VQ, seed: run.seed + 4 } }, { seed: run.seed + 1, maxBatch: 256 });
+  const student = createTiTok(digitsTiTokConfig(teacher, run.seed + 4), { seed: run.seed + 1, maxBatch: 256 });
   let stage2Model: TiTok | undefined;
   try {
     const psnrOf = async (stage1: TiTok) => {
@@ -90,17 +87,13 @@ export async function trainDigitsTiTok(
       }
     };
     const psnrUntrained = await psnrOf(student);
-    let since = performance.now();
     const stage1 = await trainProxyCodes(student, teacher, train, { ...run.stage1, lr: LR.stage1, ema: EMA });
-    const stage1Seconds = (performance.now() - since) / 1000;
     const psnrStage1 = await psnrOf(student);
     stage2Model = titokStage2(student, teacher);
-    since = performance.now();
     const stage2 = await trainTokenizer(stage2Model, train, { ...run.stage2, lr: LR.stage2, ema: EMA, train: 'all' });
-    const seconds = { stage1: round1(stage1Seconds), stage2: round1((performance.now() - since) / 1000) };
     const tokenizer = stage2Model;
     stage2Model = undefined;
-    return { tokenizer, stage1, stage2, psnrUntrained, psnrStage1, seconds };
+    return { tokenizer, stage1, stage2, psnrUntrained, psnrStage1 };
   } finally {
     student.dispose();
     stage2Model?.dispose();
